@@ -1,0 +1,60 @@
+"""Shared fixtures: real CIFAR-10 images from ../shared, the --runslow switch."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CIFAR_NPZ = SHARED / "data" / "cifar10-jpeg" / "cifar10_jpeg.npz"
+FROST_DIR = SHARED / "data" / "frost"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or `make test-all`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def _decode(blob: np.ndarray, offsets: np.ndarray, indices) -> np.ndarray:
+    from PIL import Image
+
+    out = []
+    for i in indices:
+        data = blob[offsets[i]:offsets[i + 1]].tobytes()
+        out.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    return np.stack(out)
+
+
+@pytest.fixture(scope="session")
+def cifar_npz():
+    if not CIFAR_NPZ.exists():
+        pytest.skip(f"real CIFAR-10 not found at {CIFAR_NPZ} (needs ../shared/data/cifar10-jpeg)")
+    return np.load(CIFAR_NPZ)
+
+
+@pytest.fixture(scope="session")
+def cifar_images(cifar_npz) -> np.ndarray:
+    """64 real CIFAR-10 test images, uint8 (64, 32, 32, 3)."""
+    return _decode(cifar_npz["test_jpeg"], cifar_npz["test_offsets"], range(64))
+
+
+@pytest.fixture(scope="session")
+def cifar_labels(cifar_npz) -> np.ndarray:
+    return cifar_npz["test_labels"][:64].astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def frost_dir() -> Path:
+    if not (FROST_DIR / "frost1.png").exists():
+        pytest.skip(f"frost textures not found at {FROST_DIR} (needs ../shared/data/frost)")
+    return FROST_DIR
