@@ -1,0 +1,5 @@
+import sys
+
+from augmix.cli import main
+
+sys.exit(main())
