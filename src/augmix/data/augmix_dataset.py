@@ -1,0 +1,67 @@
+"""AugMixDataset: wraps an (image, label) data set into AugMix training samples."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from augmix.augment import AugMix, as_pil
+from augmix.ops.pil import Fill
+
+
+class AugMixDataset(torch.utils.data.Dataset):
+    """Yields `((clean, aug1, aug2), label)` with `jsd=True`, else `(aug, label)`.
+
+    `dataset[i]` must give `(image, label)` with a PIL image or HxWxC uint8
+    array (apply crops and flips there, as the official code does);
+    `preprocess` turns a PIL image into a tensor (default: float in [0, 1],
+    normalized with `mean`/`std` when given).
+
+    With a `seed`, the draws for sample i in epoch e come from a generator
+    seeded with (seed, e, i): the same whatever the DataLoader's worker count
+    or order, and different across epochs once the training loop calls
+    `set_epoch(e)` (the epoch lives in shared memory, so persistent workers
+    see it too). Without a seed every call draws fresh randomness.
+    """
+
+    def __init__(self, dataset, preprocess: Callable[[Image.Image], torch.Tensor] | None = None,
+                 jsd: bool = True, *, severity: float = 3, width: int = 3, depth: int = -1,
+                 alpha: float = 1.0, all_ops: bool = False, fill: Fill = 0,
+                 mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
+                 seed: int | None = None):
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise ValueError(f"dataset must be a map-style data set with __getitem__ and __len__, "
+                             f"got {type(dataset).__name__}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        self.dataset, self.jsd, self.seed = dataset, bool(jsd), seed
+        self.augmix = AugMix(severity, width, depth, alpha, all_ops, fill=fill, mean=mean, std=std,
+                             preprocess=preprocess)
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the random stream of `epoch` (seeded mode)."""
+        self._epoch.fill_(int(epoch))
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The generator for sample `index` in the current epoch."""
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([self.seed, self.epoch, index])
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        image, label = self.dataset[index]
+        image = as_pil(image)
+        rng = self.rng(index)
+        if not self.jsd:
+            return self.augmix(image, rng), label
+        return (self.augmix.preprocess(image), self.augmix(image, rng), self.augmix(image, rng)), label
