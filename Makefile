@@ -22,7 +22,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q --runslow
 
 demo: $(STAMP)
-	$(VENV)/bin/augmix demo
+	$(VENV)/bin/augmix gallery --out out/gallery.png
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_augmix.py
