@@ -9,6 +9,7 @@ import sys
 # `add_arguments(parser)` and `run(args) -> int | None`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
+    "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),
 }
 
 

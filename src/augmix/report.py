@@ -1,0 +1,284 @@
+"""`augmix report`: Markdown tables and PNG plots comparing results records side by side.
+
+Figures follow the AugMix paper: error per corruption, and error and RMS calibration error
+by severity (0 = clean), plus reliability diagrams when the records carry histograms.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
+
+from augmix import metrics
+from augmix.fileio import write_atomic
+from augmix.results import ResultsRecord, summarize
+
+ERROR_BY_CORRUPTION_PNG = "error_by_corruption.png"
+BY_SEVERITY_PNG = "error_and_calibration_by_severity.png"
+RELIABILITY_PNG = "reliability.png"
+
+
+# ----------------------------------------------------------------------------- data
+def load_records(paths: Sequence[str | Path]) -> list[ResultsRecord]:
+    """Read results records; their names label the runs, so they must differ."""
+    if not paths:
+        raise ValueError("runs must name at least one results record (JSON file)")
+    records = [ResultsRecord.from_json(p) for p in paths]
+    names = [r.name for r in records]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"runs must have distinct names, got {dupes} more than once; "
+                         "rename the records' `name` field")
+    return records
+
+
+def _with_summary(record: ResultsRecord) -> tuple[ResultsRecord, str | None]:
+    """The record, summarized if it has no summary yet; a note when that is impossible."""
+    if record.summary:
+        return record, None
+    try:
+        return summarize(record), None
+    except ValueError as err:
+        return record, f"{record.name}: no summary ({err})"
+
+
+def _corruption_names(records: Sequence[ResultsRecord]) -> list[str]:
+    present = {c for r in records for c in r.corruptions}
+    return [c for c in metrics.CORRUPTIONS + metrics.EXTRA_CORRUPTIONS if c in present]
+
+
+def _mean_over_severities(record: ResultsRecord, corruption: str, key: str = "error") -> float | None:
+    values = [cell[key] for cell in record.corruptions.get(corruption, {}).values() if key in cell]
+    return float(np.mean(values)) if values else None
+
+
+def _by_severity(record: ResultsRecord, key: str) -> list[float | None]:
+    """Clean value, then the mean over the benchmark corruptions present at severities 1..5."""
+    out = [record.clean.get(key)]
+    for s in metrics.SEVERITIES:
+        values = [record.corruptions[c][str(s)][key] for c in metrics.CORRUPTIONS
+                  if key in record.corruptions.get(c, {}).get(str(s), {})]
+        out.append(float(np.mean(values)) if values else None)
+    return out
+
+
+def _n_benchmark(record: ResultsRecord) -> int:
+    return sum(c in record.corruptions for c in metrics.CORRUPTIONS)
+
+
+# ----------------------------------------------------------------------------- markdown
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _meta_value(meta: dict, key: str, fmt: str = "{}") -> str:
+    value = meta.get(key)
+    if value is None:
+        return "—"
+    text = fmt.format(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Sequence[str] = ()
+             ) -> str:
+    """The report text: summary, per-corruption and per-severity tables, figures, run details."""
+    names = [r.name for r in records]
+    out = ["# Robustness report", "",
+           "Errors and calibration errors in %, lower is better. Mean corruption error is the "
+           "plain mean over the 15 corruptions x 5 severities (CIFAR-C convention); mCE and "
+           "relative mCE are AlexNet-normalized (ImageNet-C only). RMS calibration error uses "
+           "adaptive bins of 100 examples.", ""]
+
+    out += ["## Summary", ""]
+    rows = []
+    for r in records:
+        s = r.summary
+        rows.append([r.name, r.dataset, _pct(r.clean.get("error")),
+                     _pct(s.get("mean_corruption_error")), _pct(s.get("mce")),
+                     _pct(s.get("relative_mce")), _pct(r.clean.get("rms_calibration_error")),
+                     _pct(s.get("mean_rms_calibration_error_corrupted"))])
+    out += _table(["Run", "Dataset", "Clean error", "Mean corruption error", "mCE",
+                   "Relative mCE", "RMS calib. error (clean)", "RMS calib. error (corrupted)"],
+                  rows)
+    aggregations = {r.name: r.summary.get("rms_calibration_aggregation") for r in records}
+    if any(aggregations.values()):
+        out += ["", "Corrupted RMS calibration error aggregation: " + ", ".join(
+            f"{n}: {a or '—'}" for n, a in aggregations.items())
+            + " (per_corruption_pooled: severities pooled per corruption, then the mean over "
+              "corruptions; per_cell: the mean over the 75 corruption x severity cells)."]
+    for note in notes:
+        out += ["", f"Note: {note}"]
+
+    out += ["", "## Clean test set", ""]
+    out += _table(["Run", "Top-1 error", "Top-5 error", "RMS calib. error", "ECE", "NLL (nats)"],
+                  [[r.name, _pct(r.clean.get("error")), _pct(r.clean.get("top5_error")),
+                    _pct(r.clean.get("rms_calibration_error")), _pct(r.clean.get("ece")),
+                    "—" if r.clean.get("nll") is None else f"{r.clean['nll']:.3f}"]
+                   for r in records])
+
+    corruptions = _corruption_names(records)
+    if corruptions:
+        out += ["", "## Error by corruption", "", "Mean over severities 1-5."
+                + (" Validation corruptions (not in the means): "
+                   + ", ".join(c for c in corruptions if c in metrics.EXTRA_CORRUPTIONS) + "."
+                   if any(c in metrics.EXTRA_CORRUPTIONS for c in corruptions) else ""), ""]
+        out += _table(["Corruption"] + names,
+                      [[c] + [_pct(_mean_over_severities(r, c)) for r in records]
+                       for c in corruptions])
+        for key, title in (("error", "Error by severity"),
+                           ("rms_calibration_error", "RMS calibration error by severity")):
+            series = [_by_severity(r, key) for r in records]
+            out += ["", f"## {title}", "",
+                    "Severity 0 is the clean test set; severities 1-5 average the benchmark "
+                    "corruptions present (" + ", ".join(
+                        f"{r.name}: {_n_benchmark(r)} of 15" for r in records) + ").", ""]
+            out += _table(["Severity"] + names,
+                          [[str(s)] + [_pct(v[s]) for v in series] for s in range(6)])
+
+    if figures:
+        out += ["", "## Figures", ""]
+        out += [f"![{f}]({f})" for f in figures]
+
+    out += ["", "## Runs", ""]
+    out += _table(["Run", "Loader images/s", "Model images/s", "Wall time (s)", "Seed",
+                   "Hardware", "Command"],
+                  [[r.name, _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
+                    _meta_value(r.meta, "model_images_per_s", "{:.0f}"),
+                    _meta_value(r.meta, "wall_time_s", "{:.1f}"), _meta_value(r.meta, "seed"),
+                    _meta_value(r.meta, "hardware"),
+                    "—" if r.meta.get("command") is None
+                    else "`" + _meta_value(r.meta, "command") + "`"] for r in records])
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------- plots
+def _color(i: int) -> str:
+    return f"C{i % 10}"
+
+
+def plot_error_by_corruption(records: Sequence[ResultsRecord]) -> Figure:
+    """Grouped bars: mean error over severities per corruption, one bar per run."""
+    corruptions = _corruption_names(records)
+    fig = Figure(figsize=(max(8.0, 0.65 * len(corruptions) + 2), 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(corruptions))
+    width = 0.8 / len(records)
+    for i, r in enumerate(records):
+        values = [_mean_over_severities(r, c) for c in corruptions]
+        heights = [np.nan if v is None else 100 * v for v in values]
+        ax.bar(x + (i - (len(records) - 1) / 2) * width, heights, width, label=r.name,
+               color=_color(i))
+    ax.set_xticks(x, [c.replace("_", " ") for c in corruptions], rotation=40, ha="right",
+                  rotation_mode="anchor")
+    ax.set_ylabel("Error (%), mean over severities 1-5")
+    ax.set_title("Error by corruption")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend()
+    return fig
+
+
+def plot_by_severity(records: Sequence[ResultsRecord]) -> Figure:
+    """Two panels as in the paper: error and RMS calibration error vs severity (0 = clean)."""
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, key, label in ((axes[0], "error", "Error (%)"),
+                           (axes[1], "rms_calibration_error", "RMS calibration error (%)")):
+        for i, r in enumerate(records):
+            values = [np.nan if v is None else 100 * v for v in _by_severity(r, key)]
+            ax.plot(range(6), values, marker="o", label=r.name, color=_color(i))
+        ax.set_xticks(range(6), ["clean", "1", "2", "3", "4", "5"])
+        ax.set_xlabel("Corruption severity")
+        ax.set_ylabel(label)
+        ax.set_title(label.replace(" (%)", "") + " by severity")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return fig
+
+
+def plot_reliability(records: Sequence[ResultsRecord]) -> Figure | None:
+    """Reliability diagrams (accuracy per confidence bin), one column per run with histograms."""
+    panels = [(r, key) for r in records for key in ("clean", "corrupted") if key in r.reliability]
+    if not panels:
+        return None
+    runs = [r for r in records if r.reliability]
+    keys = [k for k in ("clean", "corrupted") if any(k in r.reliability for r in runs)]
+    fig = Figure(figsize=(3.6 * len(runs) + 0.4, 3.6 * len(keys) + 0.3), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(keys), len(runs), squeeze=False))
+    for col, r in enumerate(runs):
+        for row, key in enumerate(keys):
+            ax = axes[row, col]
+            hist = r.reliability.get(key)
+            if hist is None:
+                ax.set_axis_off()
+                continue
+            edges = np.asarray(hist["bin_edges"])
+            centers, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+            acc = np.array([np.nan if a is None else a for a in hist["accuracy"]])
+            conf = np.array([np.nan if c is None else c for c in hist["confidence"]])
+            ax.bar(centers, acc, widths, color=_color(records.index(r)), edgecolor="black",
+                   linewidth=0.5, label="accuracy")
+            ax.bar(centers, conf - acc, widths, bottom=acc, color="red", alpha=0.25,
+                   edgecolor="red", linewidth=0.5, label="gap to confidence")
+            ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_aspect("equal")
+            ax.set_xlabel("Confidence")
+            ax.set_ylabel("Accuracy")
+            ece = metrics.ece_from_histogram(hist)
+            ax.set_title(f"{r.name}, {key}\nECE {100 * ece:.1f}%, n = {sum(hist['count'])}",
+                         fontsize=10)
+            ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def _save_png(fig: Figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return write_atomic(path, buffer.getvalue())
+
+
+def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[Path]:
+    """Write report.md and the PNG figures into `out_dir`; returns the written paths."""
+    out_dir = Path(out_dir)
+    summarized = [_with_summary(r) for r in records]
+    records = [r for r, _ in summarized]
+    notes = [n for _, n in summarized if n]
+    figures: dict[str, Figure] = {}
+    if _corruption_names(records):
+        figures[ERROR_BY_CORRUPTION_PNG] = plot_error_by_corruption(records)
+        figures[BY_SEVERITY_PNG] = plot_by_severity(records)
+    reliability = plot_reliability(records)
+    if reliability is not None:
+        figures[RELIABILITY_PNG] = reliability
+    else:
+        notes.append("no reliability diagrams: no record has a `reliability` histogram")
+    written = [_save_png(fig, out_dir / name) for name, fig in figures.items()]
+    written.append(write_atomic(out_dir / "report.md", markdown(records, list(figures), notes)))
+    return written
+
+
+# ----------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN",
+                        help="results record(s) written by `augmix eval` (JSON)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for report.md and the PNG plots")
+
+
+def run(args: argparse.Namespace) -> int:
+    written = write_report(load_records(args.runs), args.out)
+    for path in written:
+        print(path)
+    return 0

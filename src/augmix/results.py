@@ -1,0 +1,217 @@
+"""One evaluated model as a JSON results record (schema: docs/results-schema.md).
+
+An evaluator fills `clean`, one `add_cell` per (corruption, severity), optionally
+`corruptions_pooled` and `reliability`, then calls `summarize` and `to_json`. Reports only
+read records, never raw predictions.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from augmix import metrics
+from augmix.fileio import write_atomic
+
+SCHEMA_VERSION = 1
+# Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.
+IMAGENET_DATASETS = ("imagenet", "imagenet-c")
+
+
+class CleanMetrics(TypedDict, total=False):
+    error: float  # required: top-1 error, a fraction
+    top5_error: float
+    rms_calibration_error: float
+    ece: float
+    nll: float
+    brier: float
+
+
+class CellMetrics(TypedDict, total=False):
+    error: float  # required
+    rms_calibration_error: float
+    top5_error: float
+    ece: float
+    nll: float
+
+
+class ReliabilityHistogram(TypedDict):
+    bin_edges: list[float]
+    count: list[int]
+    accuracy: list[float | None]
+    confidence: list[float | None]
+
+
+class Summary(TypedDict, total=False):
+    mean_corruption_error: float
+    mce: float | None
+    relative_mce: float | None
+    mce_baseline: str | None
+    mean_rms_calibration_error_corrupted: float | None
+    rms_calibration_aggregation: str | None
+
+
+@dataclass
+class ResultsRecord:
+    """Metrics of one model on one dataset; all errors are fractions in [0, 1]."""
+
+    name: str
+    dataset: str
+    clean: CleanMetrics
+    # corruption -> severity "1".."5" -> metrics of that cell
+    corruptions: dict[str, dict[str, CellMetrics]] = field(default_factory=dict)
+    # corruption -> metrics over all its severities pooled (how AugMix-lineage code aggregates
+    # calibration under corruption); optional
+    corruptions_pooled: dict[str, CellMetrics] = field(default_factory=dict)
+    summary: Summary = field(default_factory=dict)
+    # "clean" and/or "corrupted" -> equal-width reliability histogram; optional
+    reliability: dict[str, ReliabilityHistogram] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def add_cell(self, corruption: str, severity: int, **cell_metrics: float) -> None:
+        """Record the metrics of one (corruption, severity) cell; `error` is required."""
+        if "error" not in cell_metrics:
+            raise ValueError("add_cell needs error=...")
+        self.corruptions.setdefault(corruption, {})[str(severity)] = dict(cell_metrics)
+        self.validate()
+
+    def table(self, key: str = "error") -> dict[str, dict[int, float]]:
+        """{corruption: {severity: value}} of one cell metric, the input of `augmix.metrics`."""
+        out: dict[str, dict[int, float]] = {}
+        for c, cells in self.corruptions.items():
+            values = {int(s): cell[key] for s, cell in cells.items() if key in cell}
+            if values:
+                out[c] = values
+        return out
+
+    def validate(self) -> None:
+        """Raise ValueError on anything the schema does not allow."""
+        for attr in ("name", "dataset"):
+            if not isinstance(getattr(self, attr), str) or not getattr(self, attr):
+                raise ValueError(f"{attr} must be a non-empty string, got {getattr(self, attr)!r}")
+        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta"):
+            if not isinstance(getattr(self, attr), dict):
+                raise ValueError(f"{attr} must be a dict, got {type(getattr(self, attr)).__name__}")
+        if not isinstance(self.clean, dict) or "error" not in self.clean:
+            raise ValueError("clean must be a dict with at least 'error'")
+        _check_metrics(self.clean, "clean")
+        known = set(metrics.CORRUPTIONS) | set(metrics.EXTRA_CORRUPTIONS)
+        for c, cells in self.corruptions.items():
+            if c not in known:
+                raise ValueError(f"corruptions has unknown corruption {c!r}")
+            if not isinstance(cells, dict):
+                raise ValueError(f"corruptions[{c!r}] must map severity '1'..'5' to metrics")
+            for s, cell in cells.items():
+                if s not in {str(v) for v in metrics.SEVERITIES}:
+                    raise ValueError(f"corruptions[{c!r}] has severity key {s!r}; "
+                                     "expected the strings '1'..'5'")
+                if not isinstance(cell, dict) or "error" not in cell:
+                    raise ValueError(f"corruptions[{c!r}][{s!r}] must be a dict with 'error'")
+                _check_metrics(cell, f"corruptions[{c!r}][{s!r}]")
+        for c, cell in self.corruptions_pooled.items():
+            if c not in known:
+                raise ValueError(f"corruptions_pooled has unknown corruption {c!r}")
+            if not isinstance(cell, dict):
+                raise ValueError(f"corruptions_pooled[{c!r}] must be a dict of metrics")
+            _check_metrics(cell, f"corruptions_pooled[{c!r}]")
+        for key, hist in self.reliability.items():
+            if key not in ("clean", "corrupted"):
+                raise ValueError(f"reliability key must be 'clean' or 'corrupted', got {key!r}")
+            metrics.ece_from_histogram(hist)  # checks its shape
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResultsRecord:
+        if not isinstance(data, dict):
+            raise ValueError(f"a results record must be a JSON object, got {type(data).__name__}")
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version!r} is not supported (expected "
+                             f"{SCHEMA_VERSION})")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown results record fields {unknown}")
+        missing = [k for k in ("name", "dataset", "clean") if k not in data]
+        if missing:
+            raise ValueError(f"results record lacks fields {missing}")
+        record = cls(**data)
+        record.validate()
+        return record
+
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Validate and write atomically (temporary file, then rename)."""
+        self.validate()
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        return write_atomic(path, text + "\n")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> ResultsRecord:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"results record not found: {path}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON: {err}") from err
+        try:
+            return cls.from_dict(data)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{path}: {err}") from err
+
+
+def _check_metrics(values: dict[str, Any], where: str) -> None:
+    for key, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"{where}[{key!r}] must be a finite number, got {v!r}")
+        if key != "nll" and not 0 <= v <= 2:  # errors and calibration are fractions, Brier <= 2
+            raise ValueError(f"{where}[{key!r}] must be a fraction, got {v!r} "
+                             "(store 0.112, not 11.2)")
+
+
+def summarize(record: ResultsRecord, baseline: metrics.CorruptionTable | None = None,
+              baseline_clean_error: float | None = None) -> ResultsRecord:
+    """A copy of `record` with its summary computed from the per-corruption cells.
+
+    - mean_corruption_error: plain mean of the 15 x 5 errors (CIFAR-C style; always).
+    - mce, relative_mce: AlexNet-normalized for ImageNet datasets, or against `baseline`
+      ({corruption: {severity: error}}) when given; None otherwise.
+    - mean_rms_calibration_error_corrupted: the mean over the 15 corruptions of
+      `corruptions_pooled[c].rms_calibration_error` when all are there (severities pooled per
+      corruption), else the mean over the 75 cells; `rms_calibration_aggregation` says which.
+    Needs all 15 benchmark corruptions at severities 1..5 (ValueError otherwise).
+    """
+    record.validate()
+    errors = record.table("error")
+    summary: Summary = {"mean_corruption_error": metrics.mean_corruption_error(errors)}
+
+    if baseline is not None or record.dataset.lower() in IMAGENET_DATASETS:
+        summary["mce"] = metrics.mce(errors, baseline)
+        summary["relative_mce"] = metrics.relative_mce(errors, record.clean["error"], baseline,
+                                                       baseline_clean_error)
+        summary["mce_baseline"] = "alexnet" if baseline is None else "custom"
+    else:
+        summary["mce"] = summary["relative_mce"] = summary["mce_baseline"] = None
+
+    pooled = [record.corruptions_pooled.get(c, {}).get("rms_calibration_error")
+              for c in metrics.CORRUPTIONS]
+    cells = [record.corruptions[c][str(s)].get("rms_calibration_error")
+             for c in metrics.CORRUPTIONS for s in metrics.SEVERITIES]
+    if all(v is not None for v in pooled):
+        summary["mean_rms_calibration_error_corrupted"] = sum(pooled) / len(pooled)
+        summary["rms_calibration_aggregation"] = "per_corruption_pooled"
+    elif all(v is not None for v in cells):
+        summary["mean_rms_calibration_error_corrupted"] = sum(cells) / len(cells)
+        summary["rms_calibration_aggregation"] = "per_cell"
+    else:
+        summary["mean_rms_calibration_error_corrupted"] = None
+        summary["rms_calibration_aggregation"] = None
+    return dataclasses.replace(copy.deepcopy(record), summary=summary)
