@@ -30,7 +30,8 @@ def make_record(name: str, clean_error: float, corruption_gap: float, overconfid
     for i, c in enumerate(metrics.CORRUPTIONS):
         for s in metrics.SEVERITIES:
             err = min(0.95, clean_error + corruption_gap * s / 5 * (0.5 + i / 15))
-            record.add_cell(c, s, error=err, rms_calibration_error=overconfidence * s / 5)
+            rms = record.clean["rms_calibration_error"] + overconfidence * s / 5
+            record.add_cell(c, s, error=err, rms_calibration_error=rms)
     return record
 
 
@@ -139,13 +140,17 @@ def test_report_cli_writes_markdown_and_pngs(two_runs, tmp_path, monkeypatch, ca
 
 def test_report_without_summary_or_reliability(tmp_path):
     partial = ResultsRecord(name="partial", dataset="cifar10", clean={"error": 0.1})
-    partial.add_cell("fog", 3, error=0.3)
+    for s in metrics.SEVERITIES:
+        partial.add_cell("fog", s, error=0.1 * s)
+    partial.add_cell("snow", 3, error=0.3)
     path = partial.to_json(tmp_path / "partial.json")
     written = report.write_report(report.load_records([path]), tmp_path / "out")
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "Note: partial: no summary (" in text and "lacks benchmark corruptions" in text
+    assert "Note: partial: no summary (errors['snow'] lacks severities [1, 2, 4, 5]" in text
+    assert "| fog | 30.00 |" in text and "| snow | 30.00 † |" in text
+    assert "RMS calibration error by severity" not in text  # no calibration data at all
     assert "no reliability diagrams" in text
-    assert "partial: 1 of 15" in text
+    assert "partial: 2 of 15" in text
     assert sorted(p.name for p in written) == sorted(
         ["report.md", report.ERROR_BY_CORRUPTION_PNG, report.BY_SEVERITY_PNG])
 

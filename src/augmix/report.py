@@ -131,18 +131,31 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
                 + (" Validation corruptions (not in the means): "
                    + ", ".join(c for c in corruptions if c in metrics.EXTRA_CORRUPTIONS) + "."
                    if any(c in metrics.EXTRA_CORRUPTIONS for c in corruptions) else ""), ""]
-        out += _table(["Corruption"] + names,
-                      [[c] + [_pct(_mean_over_severities(r, c)) for r in records]
-                       for c in corruptions])
+        partial = False
+        rows = []
+        for c in corruptions:
+            row = [c]
+            for r in records:
+                cell = _pct(_mean_over_severities(r, c))
+                if 0 < len(r.corruptions.get(c, {})) < len(metrics.SEVERITIES):
+                    cell, partial = cell + " †", True
+                row.append(cell)
+            rows.append(row)
+        out += _table(["Corruption"] + names, rows)
+        if partial:
+            out += ["", "† mean over the severities present only (fewer than 5)."]
         for key, title in (("error", "Error by severity"),
                            ("rms_calibration_error", "RMS calibration error by severity")):
             series = [_by_severity(r, key) for r in records]
+            if all(v is None for values in series for v in values):
+                continue
             out += ["", f"## {title}", "",
                     "Severity 0 is the clean test set; severities 1-5 average the benchmark "
                     "corruptions present (" + ", ".join(
                         f"{r.name}: {_n_benchmark(r)} of 15" for r in records) + ").", ""]
             out += _table(["Severity"] + names,
-                          [[str(s)] + [_pct(v[s]) for v in series] for s in range(6)])
+                          [["0 (clean)" if s == 0 else str(s)] + [_pct(v[s]) for v in series]
+                           for s in range(6)])
 
     if figures:
         out += ["", "## Figures", ""]
