@@ -97,6 +97,17 @@ def test_mean_corruption_error_is_plain_mean_of_75_cells():
         M.mean_corruption_error(table)
 
 
+def test_error_table_from_outputs():
+    scores = np.eye(4)
+    outputs = {"fog": {s: (scores, np.array([0, 1, 2, (3 + s) % 4])) for s in M.SEVERITIES}}
+    table = M.error_table(outputs)
+    assert table == {"fog": {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.0, 5: 0.25}}
+    with pytest.raises(ValueError, match=r"outputs\['fog'\] lacks severities \[5\]"):
+        M.error_table({"fog": {s: (scores, np.arange(4)) for s in range(1, 5)}})
+    with pytest.raises(ValueError, match="unknown corruption 'fogg'"):
+        M.error_table({"fogg": {s: (scores, np.arange(4)) for s in M.SEVERITIES}})
+
+
 # ----------------------------------------------------------------------------- top-k error
 def test_topk_error_numpy_and_torch_with_ties():
     scores = np.array([[0.1, 0.7, 0.2],    # label 1: rank 0

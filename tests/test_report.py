@@ -149,7 +149,7 @@ def test_report_without_summary_or_reliability(tmp_path):
     assert "Note: partial: no summary (errors['snow'] lacks severities [1, 2, 4, 5]" in text
     assert "| fog | 30.00 |" in text and "| snow | 30.00 † |" in text
     assert "RMS calibration error by severity" not in text  # no calibration data at all
-    assert "no reliability diagrams" in text
+    assert "no reliability diagram for partial" in text
     assert "partial: 2 of 15" in text
     assert sorted(p.name for p in written) == sorted(
         ["report.md", report.ERROR_BY_CORRUPTION_PNG, report.BY_SEVERITY_PNG])

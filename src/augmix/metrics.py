@@ -174,6 +174,24 @@ def _require_benchmark(table: Mapping[str, Any], name: str) -> None:
         raise ValueError(f"{name} lacks benchmark corruptions {missing}; all 15 are needed")
 
 
+def error_table(outputs: Mapping[str, Mapping[Any, tuple[Any, Any]]], k: int = 1
+                ) -> dict[str, dict[int, float]]:
+    """{corruption: {severity: (scores, labels)}} -> {corruption: {severity: top-k error}}."""
+    if not isinstance(outputs, Mapping):
+        raise ValueError(f"outputs must be a mapping corruption -> {{severity: (scores, labels)}}, "
+                         f"got {type(outputs).__name__}")
+    table: dict[str, dict[Any, float]] = {}
+    for c, by_severity in outputs.items():
+        if not isinstance(by_severity, Mapping):
+            raise ValueError(f"outputs[{c!r}] must map severity -> (scores, labels)")
+        table[c] = {}
+        for s, pair in by_severity.items():
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"outputs[{c!r}][{s!r}] must be a (scores, labels) pair")
+            table[c][s] = error(pair[0], pair[1], k)
+    return _normalize_table(table, "outputs")
+
+
 def errors_by_corruption(errors: CorruptionTable) -> dict[str, float]:
     """Mean error over severities 1..5 for each corruption in `errors` ({name: {sev: err}})."""
     table = _normalize_table(errors)

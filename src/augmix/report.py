@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -192,11 +193,17 @@ def plot_error_by_corruption(records: Sequence[ResultsRecord]) -> Figure:
                color=_color(i))
     ax.set_xticks(x, [c.replace("_", " ") for c in corruptions], rotation=40, ha="right",
                   rotation_mode="anchor")
+    n_benchmark = sum(c in metrics.CORRUPTIONS for c in corruptions)
+    if 0 < n_benchmark < len(corruptions):  # set the validation corruptions apart
+        ax.axvline(n_benchmark - 0.5, color="gray", linestyle="--", linewidth=1)
+        ax.text(n_benchmark - 0.4, 0.98, "validation corruptions\n(not in the means)",
+                transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="dimgray")
     ax.set_ylabel("Error (%), mean over severities 1-5")
     ax.set_title("Error by corruption")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    ax.legend()
+    # above the axes, so that it never hides a bar
+    fig.legend(loc="outside upper center", ncols=min(len(records), 4), frameon=False)
     return fig
 
 
@@ -215,7 +222,9 @@ def plot_by_severity(records: Sequence[ResultsRecord]) -> Figure:
         ax.set_title(label.replace(" (%)", "") + " by severity")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend()
+    # one legend for both panels, above them, so that it never hides a line
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center",
+               ncols=min(len(records), 4), frameon=False)
     return fig
 
 
@@ -250,7 +259,8 @@ def plot_reliability(records: Sequence[ResultsRecord]) -> Figure | None:
             ax.set_xlabel("Confidence")
             ax.set_ylabel("Accuracy")
             ece = metrics.ece_from_histogram(hist)
-            ax.set_title(f"{r.name}, {key}\nECE {100 * ece:.1f}%, n = {sum(hist['count'])}",
+            title = textwrap.shorten(r.name, width=34, placeholder="...")
+            ax.set_title(f"{title}\n{key}: ECE {100 * ece:.1f}%, n = {sum(hist['count'])}",
                          fontsize=10)
             ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -275,8 +285,10 @@ def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[
     reliability = plot_reliability(records)
     if reliability is not None:
         figures[RELIABILITY_PNG] = reliability
-    else:
-        notes.append("no reliability diagrams: no record has a `reliability` histogram")
+    without = [r.name for r in records if not r.reliability]
+    if without:
+        notes.append("no reliability diagram for " + ", ".join(without)
+                     + " (the record has no `reliability` histogram)")
     written = [_save_png(fig, out_dir / name) for name, fig in figures.items()]
     written.append(write_atomic(out_dir / "report.md", markdown(records, list(figures), notes)))
     return written
