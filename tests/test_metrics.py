@@ -58,6 +58,8 @@ def test_mce_custom_baseline():
     with pytest.raises(ValueError, match="baseline_clean_error"):
         M.relative_mce(flat, 0.1, baseline=base)
     assert M.relative_mce(flat, 0.1, baseline=base, baseline_clean_error=0.2) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="must exceed baseline_clean_error"):
+        M.relative_mce(flat, 0.1, baseline=base, baseline_clean_error=0.6)
 
 
 def test_mce_rejects_missing_and_unknown_corruptions():
@@ -291,6 +293,12 @@ def test_mean_top5_distance_and_normalized_means():
     video = np.stack([a, b, b])  # distances: 5 then 0 (consecutive) or 5, 5 (noise)
     assert M.mean_top5_distance(video[None]) == pytest.approx(2.5)
     assert M.mean_top5_distance(video[None], noise=True) == pytest.approx(5.0)
+    # difficulty d compares frames j and j + d (every strided sub-sequence), per video
+    rng = np.random.default_rng(5)
+    videos = rng.normal(size=(3, 7, 10))
+    naive = np.mean([np.mean([M.top5_distance(v[j], v[j + 2]) for j in range(5)])
+                     for v in videos])
+    assert M.mean_top5_distance(videos, difficulty=2) == pytest.approx(naive)
     base = {p: 0.1 * (i + 1) for i, p in enumerate(M.P_PERTURBATIONS)}
     assert M.mfr(base, base) == pytest.approx(1.0)
     assert M.mt5d({p: v / 2 for p, v in base.items()}, base) == pytest.approx(0.5)

@@ -263,8 +263,11 @@ def relative_mce(errors: CorruptionTable, clean_error: float,
     for c in CORRUPTIONS:
         if c not in base:
             raise ValueError(f"baseline has no errors for corruption {c!r}")
-        rel.append(sum(e - clean for e in table[c].values())
-                   / sum(e - base_clean for e in base[c].values()))
+        base_gap = sum(e - base_clean for e in base[c].values())
+        if base_gap <= 0:
+            raise ValueError(f"baseline errors on {c!r} must exceed baseline_clean_error "
+                             f"{base_clean} on average")
+        rel.append(sum(e - clean for e in table[c].values()) / base_gap)
     return float(np.mean(rel))
 
 
@@ -422,13 +425,23 @@ def _videos(videos: Any, name: str, ndim: int) -> list[np.ndarray]:
     return out
 
 
-def _sequence_mean(videos: list[np.ndarray], distance: Callable[[np.ndarray, np.ndarray], float],
-                   noise: bool, difficulty: int) -> float:
-    """ImageNet-P averaging: per video, then over videos (as `ImageNet-P/test.py`).
+def _frame_pairs(n_frames: int, noise: bool, difficulty: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (earlier, later) of the frame pairs ImageNet-P compares in one video.
 
     Noise sequences compare every frame with frame 1; the others compare consecutive frames
     of each strided sub-sequence o, o+d, o+2d, ... for o in 0..d-1.
     """
+    if noise:
+        later = np.arange(1, n_frames)
+        return np.zeros_like(later), later
+    earlier = np.arange(n_frames - difficulty)
+    return earlier, earlier + difficulty
+
+
+def _sequence_mean(videos: list[np.ndarray],
+                   distance: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                   noise: bool, difficulty: int) -> float:
+    """ImageNet-P averaging: over each video's frame pairs, then over videos (`test.py`)."""
     if not isinstance(difficulty, (int, np.integer)) or difficulty < 1:
         raise ValueError(f"difficulty must be a positive int, got {difficulty!r}")
     if noise and difficulty != 1:
@@ -436,15 +449,11 @@ def _sequence_mean(videos: list[np.ndarray], distance: Callable[[np.ndarray, np.
                          f"sequence, e.g. gaussian_noise_2), got {difficulty}")
     per_video = []
     for i, frames in enumerate(videos):
-        values = []
-        for offset in range(difficulty):
-            sub = frames[offset::difficulty]
-            for j in range(1, len(sub)):
-                values.append(distance(sub[0] if noise else sub[j - 1], sub[j]))
-        if not values:
+        earlier, later = _frame_pairs(len(frames), noise, difficulty)
+        if earlier.size == 0:
             raise ValueError(f"video {i} has {len(frames)} frames, too few for "
                              f"difficulty {difficulty}")
-        per_video.append(np.mean(values))
+        per_video.append(np.mean(distance(frames[earlier], frames[later])))
     return float(np.mean(per_video))
 
 
@@ -455,7 +464,7 @@ def flip_probability(predictions: Any, noise: bool = False, difficulty: int = 1)
     frame 1); `difficulty` strides the other, temporally ordered perturbations.
     """
     vids = _videos(predictions, "predictions", 1)
-    return _sequence_mean(vids, lambda a, b: float(a != b), noise, difficulty)
+    return _sequence_mean(vids, np.not_equal, noise, difficulty)
 
 
 def class_ranks(scores: Any) -> np.ndarray:
