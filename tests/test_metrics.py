@@ -128,6 +128,11 @@ def test_topk_error_numpy_and_torch_with_ties():
     assert M.error(logits, y) == pytest.approx(np.mean(logits.argmax(1) != y))
 
 
+def test_topk_correct_flags():
+    scores = torch.tensor([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]])
+    np.testing.assert_array_equal(M.topk_correct(scores, torch.tensor([1, 2]), k=2), [True, False])
+
+
 def test_error_rejects_bad_input():
     with pytest.raises(ValueError, match=r"scores must have shape \(N, num_classes\)"):
         M.error(np.zeros(5), np.zeros(5, dtype=int))

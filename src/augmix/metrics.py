@@ -122,19 +122,25 @@ def softmax(logits: Any) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
-def error(scores: Any, labels: Any, k: int = 1) -> float:
-    """Top-k error of logits or probabilities `scores` (N, C) against integer `labels` (N,).
+def topk_correct(scores: Any, labels: Any, k: int = 1) -> np.ndarray:
+    """Per example: is the label among the k highest `scores` (N, C)? (bool, shape (N,)).
 
-    Ties are broken by class index (the lower index ranks first), like `argmax`.
+    Ties are broken by class index (the lower index ranks first), like `argmax`. Evaluators
+    can keep these flags batch by batch instead of all the scores.
     """
     s = _scores(scores, "scores")
     y = _labels(labels, s.shape[0], s.shape[1])
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= s.shape[1]:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= s.shape[1]:
         raise ValueError(f"k must be an int in 1..{s.shape[1]}, got {k!r}")
     true = s[np.arange(len(y)), y][:, None]
     cls = np.arange(s.shape[1])[None, :]
     rank = np.sum((s > true) | ((s == true) & (cls < y[:, None])), axis=1)  # 0-based rank
-    return float(np.mean(rank >= k))
+    return rank < k
+
+
+def error(scores: Any, labels: Any, k: int = 1) -> float:
+    """Top-k error of logits or probabilities `scores` (N, C) against integer `labels` (N,)."""
+    return float(np.mean(~topk_correct(scores, labels, k)))
 
 
 def _normalize_table(errors: CorruptionTable, name: str = "errors") -> dict[str, dict[int, float]]:
@@ -322,11 +328,11 @@ def calibration_error(confidences: Any, correct: Any, p: float = 2, bin_size: in
     order = np.argsort(conf, kind="stable")
     conf, corr = conf[order], corr[order]
     starts = np.arange(n_bins) * bin_size
-    stops = np.append(starts[1:], n)  # the last bin takes the remainder
+    sizes = np.append(np.diff(starts), n - starts[-1])  # the last bin takes the remainder
+    gaps = np.abs(np.add.reduceat(conf, starts) - np.add.reduceat(corr, starts)) / sizes
+    weights = sizes / n
     if drop_last_bin:
-        starts, stops = starts[:-1], stops[:-1]
-    gaps = np.array([abs(conf[a:b].mean() - corr[a:b].mean()) for a, b in zip(starts, stops)])
-    weights = (stops - starts) / n
+        gaps, weights = gaps[:-1], weights[:-1]
     if p == 2:
         return float(np.sqrt(np.sum(weights * gaps ** 2)))
     if p == 1:
