@@ -119,7 +119,7 @@ def test_report_cli_writes_markdown_and_pngs(two_runs, tmp_path, monkeypatch, ca
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted(["report.md", report.ERROR_BY_CORRUPTION_PNG, report.BY_SEVERITY_PNG,
                             report.RELIABILITY_PNG])
-    for name in files[:-1] if files[-1] == "report.md" else files:
+    for name in files:
         if name.endswith(".png"):
             with Image.open(out / name) as im:
                 assert im.format == "PNG" and im.width >= 600 and im.height >= 300

@@ -76,6 +76,11 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}"
 
 
+def _esc(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
@@ -85,14 +90,16 @@ def _meta_value(meta: dict, key: str, fmt: str = "{}") -> str:
     value = meta.get(key)
     if value is None:
         return "—"
-    text = fmt.format(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    try:
+        return _esc(fmt.format(value))
+    except (TypeError, ValueError):  # meta is free-form: show what is there
+        return _esc(str(value))
 
 
 def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Sequence[str] = ()
              ) -> str:
     """The report text: summary, per-corruption and per-severity tables, figures, run details."""
-    names = [r.name for r in records]
+    names = [_esc(r.name) for r in records]
     out = ["# Robustness report", "",
            "Errors and calibration errors in %, lower is better. Mean corruption error is the "
            "plain mean over the 15 corruptions x 5 severities (CIFAR-C convention); mCE and "
@@ -103,7 +110,7 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
     rows = []
     for r in records:
         s = r.summary
-        rows.append([r.name, r.dataset, _pct(r.clean.get("error")),
+        rows.append([_esc(r.name), _esc(r.dataset), _pct(r.clean.get("error")),
                      _pct(s.get("mean_corruption_error")), _pct(s.get("mce")),
                      _pct(s.get("relative_mce")), _pct(r.clean.get("rms_calibration_error")),
                      _pct(s.get("mean_rms_calibration_error_corrupted"))])
@@ -121,7 +128,7 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
 
     out += ["", "## Clean test set", ""]
     out += _table(["Run", "Top-1 error", "Top-5 error", "RMS calib. error", "ECE", "NLL (nats)"],
-                  [[r.name, _pct(r.clean.get("error")), _pct(r.clean.get("top5_error")),
+                  [[_esc(r.name), _pct(r.clean.get("error")), _pct(r.clean.get("top5_error")),
                     _pct(r.clean.get("rms_calibration_error")), _pct(r.clean.get("ece")),
                     "—" if r.clean.get("nll") is None else f"{r.clean['nll']:.3f}"]
                    for r in records])
@@ -165,7 +172,7 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
     out += ["", "## Runs", ""]
     out += _table(["Run", "Loader images/s", "Model images/s", "Wall time (s)", "Seed",
                    "Hardware", "Command"],
-                  [[r.name, _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
+                  [[_esc(r.name), _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
                     _meta_value(r.meta, "model_images_per_s", "{:.0f}"),
                     _meta_value(r.meta, "wall_time_s", "{:.1f}"), _meta_value(r.meta, "seed"),
                     _meta_value(r.meta, "hardware"),
