@@ -381,6 +381,8 @@ def ece_from_histogram(histogram: Mapping[str, Sequence], p: float = 1) -> float
     if not len(count) == len(acc) == len(conf) or count.sum() <= 0:
         raise ValueError("histogram must have equally long count/accuracy/confidence lists "
                          "with a positive total count")
+    if any(n and (a is None or c is None) for a, c, n in zip(acc, conf, count)):
+        raise ValueError("histogram has a non-empty bin without accuracy or confidence")
     gaps = np.array([abs(a - c) if n else 0.0 for a, c, n in zip(acc, conf, count)])
     weights = count / count.sum()
     return float(np.sum(weights * gaps) if p == 1 else np.sqrt(np.sum(weights * gaps ** 2)))
