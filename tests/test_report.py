@@ -111,9 +111,7 @@ def test_record_validation_errors(tmp_path):
 
 
 # ----------------------------------------------------------------------------- report
-def test_report_cli_writes_markdown_and_pngs(two_runs, tmp_path, monkeypatch, capsys):
-    # only this branch's command: other subcommands may not exist yet where this runs
-    monkeypatch.setattr(cli, "COMMANDS", {"report": cli.COMMANDS["report"]})
+def test_report_cli_writes_markdown_and_pngs(two_runs, tmp_path, capsys):
     out = tmp_path / "report"
     assert cli.main(["report", *map(str, two_runs), "--out", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
@@ -155,8 +153,7 @@ def test_report_without_summary_or_reliability(tmp_path):
         ["report.md", report.ERROR_BY_CORRUPTION_PNG, report.BY_SEVERITY_PNG])
 
 
-def test_report_errors_are_clean(two_runs, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMANDS", {"report": cli.COMMANDS["report"]})
+def test_report_errors_are_clean(two_runs, tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "nope.json"), "--out", str(tmp_path)]) == 2
     assert "results record not found" in capsys.readouterr().err
     assert cli.main(["report", str(two_runs[0]), str(two_runs[0]), "--out", str(tmp_path)]) == 2

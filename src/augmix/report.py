@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
 from augmix import metrics
-from augmix.fileio import write_atomic
+from augmix.atomic import atomic_write
 from augmix.results import ResultsRecord, summarize
 
 ERROR_BY_CORRUPTION_PNG = "error_by_corruption.png"
@@ -273,10 +273,16 @@ def plot_reliability(records: Sequence[ResultsRecord]) -> Figure | None:
     return fig
 
 
+def _write(path: Path, data: bytes | str) -> Path:
+    with atomic_write(path) as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
 def _save_png(fig: Figure, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    return write_atomic(path, buffer.getvalue())
+    return _write(path, buffer.getvalue())
 
 
 def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[Path]:
@@ -297,7 +303,7 @@ def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[
         notes.append("no reliability diagram for " + ", ".join(without)
                      + " (the record has no `reliability` histogram)")
     written = [_save_png(fig, out_dir / name) for name, fig in figures.items()]
-    written.append(write_atomic(out_dir / "report.md", markdown(records, list(figures), notes)))
+    written.append(_write(out_dir / "report.md", markdown(records, list(figures), notes)))
     return written
 
 

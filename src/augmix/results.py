@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from augmix import metrics
-from augmix.fileio import write_atomic
+from augmix.atomic import atomic_write
 
 SCHEMA_VERSION = 1
 # Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.
@@ -151,7 +151,10 @@ class ResultsRecord:
         """Validate and write atomically (temporary file, then rename)."""
         self.validate()
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        return write_atomic(path, text + "\n")
+        path = Path(path)
+        with atomic_write(path) as f:
+            f.write((text + "\n").encode("utf-8"))
+        return path
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> ResultsRecord:
