@@ -73,6 +73,8 @@ def cutmix(images: torch.Tensor, targets: torch.Tensor, generator: torch.Generat
                          f"{images.shape[0]} and {targets.shape[0]}")
     if not 0.0 <= prob <= 1.0:
         raise ValueError(f"prob must be in [0, 1], got {prob!r}")
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta!r}")
     if torch.rand((), generator=generator, device=generator.device).item() >= prob:
         return images, (targets, targets, 1.0)
     lam = sample_beta(beta, beta, generator)

@@ -41,18 +41,18 @@ def square_masks(height: int, width: int, centres_y: torch.Tensor, centres_x: to
     """Boolean (N, H, W) masks, True inside the squares centred at (centres_y, centres_x).
 
     ``centres_y`` and ``centres_x`` are int tensors of shape (N, K): K squares per
-    sample, each covering ``[c - length//2, c + length//2)`` clipped to the image.
+    sample, each covering ``[c - length//2, c - length//2 + length)`` clipped to the image.
     """
     _check_length(length)
     if centres_y.shape != centres_x.shape or centres_y.dim() != 2:
         raise ValueError(f"centres_y and centres_x must both have shape (N, K), got "
                          f"{tuple(centres_y.shape)} and {tuple(centres_x.shape)}")
-    half = length // 2
+    start_y, start_x = centres_y - length // 2, centres_x - length // 2
     rows = torch.arange(height, device=centres_y.device)
     cols = torch.arange(width, device=centres_x.device)
     # (N, K, H) and (N, K, W) interval tests; their outer product is each square.
-    in_rows = (rows >= (centres_y - half)[..., None]) & (rows < (centres_y + half)[..., None])
-    in_cols = (cols >= (centres_x - half)[..., None]) & (cols < (centres_x + half)[..., None])
+    in_rows = (rows >= start_y[..., None]) & (rows < (start_y + length)[..., None])
+    in_cols = (cols >= start_x[..., None]) & (cols < (start_x + length)[..., None])
     squares = in_rows[..., :, None] & in_cols[..., None, :]
     return squares.any(dim=1)
 

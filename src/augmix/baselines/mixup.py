@@ -39,6 +39,8 @@ def mixup(images: torch.Tensor, targets: torch.Tensor, generator: torch.Generato
     if images.shape[0] != targets.shape[0]:
         raise ValueError(f"images and targets must have the same batch size, got "
                          f"{images.shape[0]} and {targets.shape[0]}")
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
     lam = sample_beta(alpha, alpha, generator)
     permutation = random_permutation(images.shape[0], generator, images.device)
     return mix_pairs(images, permutation, lam), (targets, targets[permutation], lam)
