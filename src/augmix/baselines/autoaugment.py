@@ -5,7 +5,7 @@ Source: "AutoAugment: Learning Augmentation Strategies from Data", CVPR 2019
 ImageNet policies; official code tensorflow/models research/autoaugment.
 Magnitude ranges and op definitions follow the widely used PyTorch port
 github.com/DeepVoltaire/AutoAugment (autoaugment.py, ``CIFAR10Policy`` /
-``ImageNetPolicy``), which torchvision's ``AutoAugment`` also matches:
+``ImageNetPolicy``), which torchvision's ``AutoAugment`` follows closely:
 
 ==========================  =============================  =====================
 op                          level 0..9 maps linearly to    sign
@@ -193,7 +193,8 @@ POLICIES = {"cifar10": CIFAR10_POLICY, "imagenet": IMAGENET_POLICY}
 
 def magnitude(op: str, level: int) -> float:
     """The unsigned magnitude of ``op`` at ``level`` (0..9)."""
-    return float(RANGES[Step(op, 0.0, level).op][level])
+    step = Step(op, 0.0, level)  # validates op and level
+    return float(RANGES[step.op][step.level])
 
 
 def sample_sub_policy(sub_policy: SubPolicy, rng: np.random.Generator) -> list[AppliedOp]:
@@ -248,7 +249,7 @@ class AutoAugment:
         return apply_ops(img, self.sample(rng), self.fill)
 
 
-class RandomAutoAugment(AutoAugment):
+class RandomAutoAugment:
     """Random AutoAugment: a freshly sampled random sub-policy per call."""
 
     def __init__(self, fill: Fill = FILL) -> None:
@@ -256,3 +257,6 @@ class RandomAutoAugment(AutoAugment):
 
     def sample(self, rng: np.random.Generator) -> list[AppliedOp]:
         return sample_sub_policy(random_sub_policy(rng), rng)
+
+    def __call__(self, img: Image.Image, rng: np.random.Generator) -> Image.Image:
+        return apply_ops(img, self.sample(rng), self.fill)

@@ -51,7 +51,7 @@ def kept_fraction(box: Box, height: int, width: int) -> float:
 
 
 def paste_box(images: torch.Tensor, permutation: torch.Tensor, box: Box) -> torch.Tensor:
-    """A copy of NCHW ``images`` with ``box`` replaced by the same box of ``images[permutation]``."""
+    """A copy of NCHW ``images`` whose ``box`` is taken from ``images[permutation]``."""
     y1, y2, x1, x2 = box
     mixed = images.clone()
     mixed[:, :, y1:y2, x1:x2] = images[permutation, :, y1:y2, x1:x2]
