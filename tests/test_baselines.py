@@ -225,10 +225,10 @@ def test_pgd_raises_the_loss_and_stays_in_the_epsilon_ball(cifar_batch):
 
     eps = adversarial.EPSILON
     random_only = adversarial.pgd_attack(model, images, labels, normalize=normalize, steps=0,
-                                         generator=generator(1))
+                                         generator=generator(1), mode="eval")
     for steps in (adversarial.TRAIN_STEPS, adversarial.EVAL_STEPS):
         adv = adversarial.pgd_attack(model, images, labels, normalize=normalize, steps=steps,
-                                     generator=generator(1))
+                                     generator=generator(1), mode="eval")
         assert float((adv - images).abs().max()) <= eps + 1e-6
         assert float(adv.min()) >= 0 and float(adv.max()) <= 1
         assert loss(adv) > loss(random_only) + 0.1 and loss(random_only) > 0.9 * loss(images)
@@ -244,9 +244,11 @@ def test_pgd_model_sees_normalized_inputs(cifar_batch):
             return model(normalize(x))
 
     with_normalize = adversarial.pgd_attack(model, images, labels, normalize=normalize,
-                                            generator=generator(3))
-    wrapped = adversarial.pgd_attack(Normalized(), images, labels, generator=generator(3))
-    unnormalized = adversarial.pgd_attack(model, images, labels, generator=generator(3))
+                                            generator=generator(3), mode="eval")
+    wrapped = adversarial.pgd_attack(Normalized(), images, labels, generator=generator(3),
+                                     mode="eval")
+    unnormalized = adversarial.pgd_attack(model, images, labels, generator=generator(3),
+                                          mode="eval")
     assert torch.allclose(with_normalize, wrapped)
     assert not torch.allclose(with_normalize, unnormalized)
 
@@ -270,13 +272,14 @@ def test_pgd_rejects_bad_arguments(cifar_batch):
     images, labels = cifar_batch[0][:2], cifar_batch[1][:2]
     model = small_cnn(0)
     with pytest.raises(ValueError, match="generator"):
-        adversarial.pgd_attack(model, images, labels)
+        adversarial.pgd_attack(model, images, labels, mode="eval")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        adversarial.pgd_attack(model, images * 2 - 0.5, labels, generator=generator(0))
+        adversarial.pgd_attack(model, images * 2 - 0.5, labels, generator=generator(0),
+                               mode="eval")
     with pytest.raises(ValueError, match="mode"):
         adversarial.pgd_attack(model, images, labels, generator=generator(0), mode="test")
     assert torch.equal(adversarial.pgd_attack(model, images, labels, steps=0,
-                                              random_start=False), images)
+                                              random_start=False, mode="eval"), images)
 
 
 # ----------------------------------------------------------------------------- AutoAugment

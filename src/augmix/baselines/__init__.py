@@ -62,7 +62,7 @@ METHODS: dict[str, Method] = {
         "train on L-inf PGD examples (random start) against the current model", "attack",
         {"epsilon": adversarial.EPSILON, "step_size": adversarial.STEP_SIZE,
          "steps": adversarial.TRAIN_STEPS, "eval_steps": adversarial.EVAL_STEPS,
-         "random_start": True, "mode": "eval"},
+         "random_start": True, "mode": "train", "eval_mode": "eval"},
         "Madry et al. ICLR 2018, arXiv:1706.06083; github.com/MadryLab/cifar10_challenge"),
     "patch-uniform": Method(
         "uniform noise inside one random square patch per image, clipped to [0, 1]", "pixels",

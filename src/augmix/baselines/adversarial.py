@@ -2,19 +2,24 @@
 
 Source: "Towards Deep Learning Models Resistant to Adversarial Attacks",
 ICLR 2018 (arXiv:1706.06083); official code github.com/MadryLab/cifar10_challenge
-(config.json, pgd_attack.py). Published CIFAR-10 defaults, on the [0, 255]
-pixel scale there: epsilon 8, step 2, 7 steps for training and 20 for
-evaluation, random start uniform in the epsilon ball. Here pixels are in
+(pgd_attack.py, train.py, model.py). Published CIFAR-10 defaults, on the
+[0, 255] pixel scale there: epsilon 8, step 2, a random start uniform in the
+epsilon ball, 7 steps for the training adversary and 20 for evaluation (the
+paper; the challenge repository's config.json runs 10). Here pixels are in
 [0, 1]: epsilon 8/255, step 2/255.
 
 Each step ascends the loss along the sign of the input gradient, then projects
 onto the epsilon ball around the clean image and onto the valid pixel range
-[0, 1]. Attacks run on unnormalized images; ``normalize`` maps them to what the
-model expects, so the projection is in pixel space whatever the model's input
-normalization. The model's mode during the attack is explicit (``"eval"`` by
-default: batch-norm uses running statistics and they are not updated by the
-attack's forward passes) and its previous mode is restored afterwards; only
-input gradients are computed, so parameter ``.grad`` is left untouched.
+[0, 1], as pgd_attack.py does. Attacks run on unnormalized images;
+``normalize`` maps them to what the model expects, so the projection is in
+pixel space whatever the model's input normalization.
+
+The model's mode during the attack must be chosen (``mode``): the official
+training attacks the model built in train mode (batch-norm on batch
+statistics, its moving averages updated by the attack's forward passes) and
+evaluation attacks the eval-mode model. The previous mode is restored
+afterwards; only input gradients are computed, so parameter ``.grad`` is left
+untouched.
 """
 from __future__ import annotations
 
@@ -58,12 +63,13 @@ def pgd_attack(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tens
                normalize: Normalize | None = None, epsilon: float = EPSILON,
                step_size: float = STEP_SIZE, steps: int = TRAIN_STEPS,
                random_start: bool = True, generator: torch.Generator | None = None,
-               mode: str = "eval",
+               mode: str,
                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
                ) -> torch.Tensor:
     """PGD adversarial versions of ``images`` (NCHW in [0, 1]); returns a detached tensor.
 
-    ``mode`` is ``"eval"`` or ``"train"``: the model's mode during the attack.
+    ``mode`` is ``"train"`` (adversarial training, as the official code) or ``"eval"``
+    (evaluating robustness): the model's mode during the attack.
     ``generator`` drives the random start and is required when ``random_start``.
     """
     if images.dim() != 4:
