@@ -8,9 +8,13 @@ train.py). Published CIFAR-10 defaults: ``n_holes=1``, ``length=16``
 Definition followed here, as in the official code:
 
 - the centre (y, x) is uniform over *all* pixels, so the square may hang over
-  the border; it covers rows ``[y - length//2, y + length//2)`` (and the same for
-  columns), clipped to the image, so it is ``length`` x ``length`` when fully
-  inside and smaller at borders;
+  the border; it covers rows ``[y - length//2, y - length//2 + length)`` (and
+  the same for columns), clipped to the image, so it is ``length`` x ``length``
+  when fully inside and smaller at borders. The official code's
+  ``[y - length//2, y + length//2)`` is one pixel shorter for odd lengths; the
+  published lengths (16, 8, 20) are even, where both agree. The repository's
+  first version clipped ``[y - length, y + length)``, a square twice the
+  paper's 16x16, which is not followed here;
 - the square is multiplied by 0 *after* ``ToTensor`` and ``Normalize``, so the
   erased value is 0 in normalized space (the dataset mean colour).
 
