@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -426,3 +428,12 @@ def test_registry_records_published_defaults_and_sources():
     pgd = METHODS["adversarial"].defaults
     assert (pgd["epsilon"], pgd["step_size"], pgd["steps"], pgd["eval_steps"]) == \
         (8 / 255, 2 / 255, 7, 20)
+
+
+def test_docs_example_runs():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "baselines.md"
+    (block,) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    namespace: dict = {}
+    exec(compile(block, str(doc), "exec"), namespace)
+    assert namespace["x_adv"].shape == (8, 3, 32, 32) and namespace["loss"].item() > 0
+    assert namespace["augmented"].size == (32, 32)
