@@ -267,7 +267,21 @@ def test_pgd_handles_model_mode_explicitly(cifar_batch):
     assert model.training and not torch.equal(model[1].running_mean, running_mean)
     model.eval()
     adversarial.pgd_attack(model, images, labels, generator=generator(5), mode="train")
-    assert not model.training
+    assert not any(m.training for m in model.modules())
+    model.train()
+    model[1].eval()  # a frozen batch-norm inside a training model keeps its own mode
+    adversarial.pgd_attack(model, images, labels, generator=generator(5), mode="eval")
+    assert model.training and not model[1].training and model[0].training
+
+
+def test_pgd_works_inside_no_grad(cifar_batch):
+    images, labels = cifar_batch[0][:16], cifar_batch[1][:16]
+    model = small_cnn(6).eval()
+    outside = adversarial.pgd_attack(model, images, labels, generator=generator(7), mode="eval")
+    with torch.no_grad():
+        inside = adversarial.pgd_attack(model, images, labels, generator=generator(7),
+                                        mode="eval")
+    assert torch.equal(inside, outside) and not torch.equal(inside, images)
 
 
 def test_pgd_rejects_bad_arguments(cifar_batch):

@@ -17,9 +17,9 @@ pixel space whatever the model's input normalization.
 The model's mode during the attack must be chosen (``mode``): the official
 training attacks the model built in train mode (batch-norm on batch
 statistics, its moving averages updated by the attack's forward passes) and
-evaluation attacks the eval-mode model. The previous mode is restored
-afterwards; only input gradients are computed, so parameter ``.grad`` is left
-untouched.
+evaluation attacks the eval-mode model. Every submodule's previous mode is
+restored afterwards. Gradients are enabled even under ``torch.no_grad``, and
+only input gradients are computed, so parameter ``.grad`` is left untouched.
 """
 from __future__ import annotations
 
@@ -93,14 +93,18 @@ def pgd_attack(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tens
     if random_start:
         noise = torch.rand(clean.shape, generator=generator, device=generator.device)
         adversarial = project(clean + (2 * noise.to(clean) - 1) * epsilon, clean, epsilon)
-    was_training = model.training
+    # Each submodule's own mode is restored (a model may keep some layers frozen in eval).
+    modes = [(module, module.training) for module in model.modules()]
     model.train(mode == "train")
     try:
-        for _ in range(steps):
-            adversarial.requires_grad_(True)
-            loss = loss_fn(model(normalize(adversarial)), targets)
-            (grad,) = torch.autograd.grad(loss, adversarial)
-            adversarial = project(adversarial.detach() + step_size * grad.sign(), clean, epsilon)
+        with torch.enable_grad():  # also inside an evaluation loop's no_grad
+            for _ in range(steps):
+                adversarial.requires_grad_(True)
+                loss = loss_fn(model(normalize(adversarial)), targets)
+                (grad,) = torch.autograd.grad(loss, adversarial)
+                adversarial = project(adversarial.detach() + step_size * grad.sign(), clean,
+                                      epsilon)
     finally:
-        model.train(was_training)
+        for module, training in modes:
+            module.training = training
     return adversarial.detach()
