@@ -19,16 +19,43 @@ from augmix import metrics
 from augmix.results import ResultsRecord
 
 
+CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
+
+
 @dataclass
 class Throughput:
-    """Seconds spent and images seen by the data pipeline and by the model."""
+    """Seconds spent and images seen by the data pipeline and by the model.
+
+    The loader converts uint8 batches to normalized tensors; the source produces
+    the corrupted sets (reading released files or generating corruptions), timed
+    apart because on-the-fly generation can cost more than the model.
+    """
     loader_s: float = 0.0
     model_s: float = 0.0
     images: int = 0
+    source_s: float = 0.0
+    source_images: int = 0
 
     def as_meta(self) -> dict[str, float]:
-        return {"loader_images_per_s": self.images / max(self.loader_s, 1e-9),
-                "model_images_per_s": self.images / max(self.model_s, 1e-9)}
+        out = {"loader_images_per_s": self.images / max(self.loader_s, 1e-9),
+               "model_images_per_s": self.images / max(self.model_s, 1e-9)}
+        if self.source_images:
+            out["source_images_per_s"] = self.source_images / max(self.source_s, 1e-9)
+        return out
+
+
+def _timed(sets: CorruptedSets, timer: Throughput) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
+    """Yield from `sets`, adding the time spent producing each set to the timer."""
+    iterator = iter(sets)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        timer.source_s += time.perf_counter() - t0
+        timer.source_images += len(item[3])
+        yield item
 
 
 @dataclass
@@ -88,9 +115,6 @@ def _cell_metrics(pred: Predictions) -> dict[str, float]:
     return cell
 
 
-CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
-
-
 def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.ndarray,
              corrupted: CorruptedSets, *, name: str, dataset: str, mean: Sequence[float],
              std: Sequence[float], batch_size: int = 256, device: str | torch.device = "cpu",
@@ -115,8 +139,9 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
     record.reliability["clean"] = metrics.reliability_histogram(conf, correct)
 
     pooled: dict[str, list[Predictions]] = {}
-    for corruption, severity, images, labels in tqdm(corrupted, total=total_sets, disable=not progress,
-                                                     desc=f"eval {name}", unit="set"):
+    sets = tqdm(_timed(corrupted, timer), total=total_sets, disable=not progress,
+                desc=f"eval {name}", unit="set")
+    for corruption, severity, images, labels in sets:
         pred = predict(model, images, labels, **kwargs)
         record.add_cell(corruption, severity, **_cell_metrics(pred))
         pooled.setdefault(corruption, []).append(pred)
