@@ -55,9 +55,9 @@ def _fog(rng: np.random.Generator, image: np.ndarray, c: tuple, mapsize: int) ->
     if max(image.shape[:2]) > mapsize:
         raise ValueError(f"fog needs a plasma map of at least {max(image.shape[:2])} px, "
                          f"the table gives {mapsize}; pass a table made for this image size")
-    draws = [rng.uniform(-1, 1, size=(side, side))
-             for side in kernels.plasma_level_shapes(mapsize) for _ in range(3)]
-    return {"plasma": kernels.plasma_fractal(mapsize, c[1], draws)}
+    uniforms = [rng.uniform(-1, 1, size=(side, side))
+                for side in kernels.plasma_level_shapes(mapsize) for _ in range(3)]
+    return {"mapsize": mapsize, "uniforms": uniforms}
 
 
 def _elastic(rng: np.random.Generator, image: np.ndarray, c: tuple) -> Draws:
@@ -75,14 +75,16 @@ def _frost(rng: np.random.Generator, image: np.ndarray, c: tuple, table: Severit
            frost_dir: str | Path | None) -> Draws:
     """A texture among frost1-5 (frost6 is never used by the reference), then a random crop."""
     textures = frost_assets.load_textures(table.frost_scale, frost_dir)
-    texture = textures[int(rng.integers(len(textures)))]
+    index = int(rng.integers(len(textures)))
+    texture = textures[index]
     h, w = image.shape[:2]
     if texture.shape[0] <= h or texture.shape[1] <= w:
         raise ValueError(f"frost texture {texture.shape[1]}x{texture.shape[0]} (scale "
                          f"{table.frost_scale}) is too small to crop {w}x{h}; use a table for this size")
     top = int(rng.integers(0, texture.shape[0] - h))
     left = int(rng.integers(0, texture.shape[1] - w))
-    return {"texture": texture[top:top + h, left:left + w, ::-1].astype(np.float64)}
+    return {"index": index, "top": top, "left": left,
+            "texture": texture[top:top + h, left:left + w, ::-1].astype(np.float64)}
 
 
 def draw(name: str, rng: np.random.Generator, image: np.ndarray, c: Any, table: SeverityTable,

@@ -107,7 +107,7 @@ def snow(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
 
 
 def frost(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
-    """c[0] * image + c[1] * a crop of a frost texture, on the 0..255 scale."""
+    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale."""
     return np.clip(c[0] * image.astype(np.float64) + c[1] * draws["texture"], 0, 255)
 
 
@@ -115,7 +115,8 @@ def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
     """Plasma fractal haze; the image max is taken before the haze is added."""
     x = _unit(image)
     peak = x.max()
-    x = x + c[0] * draws["plasma"][:x.shape[0], :x.shape[1], None]
+    plasma = kernels.plasma_fractal(draws["mapsize"], c[1], draws["uniforms"])
+    x = x + c[0] * plasma[:x.shape[0], :x.shape[1], None]
     return _to_255(x * peak / (peak + c[0]))
 
 
