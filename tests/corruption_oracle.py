@@ -55,7 +55,11 @@ def disk(radius, alias_blur=0.1, dtype=np.float32):
 
 
 def magick_motion_blur(img_u8, radius, sigma, angle):
-    """ImageMagick MotionBlurImage (spec 1.5), tap by tap with clamped reads, rounded to uint8."""
+    """ImageMagick MotionBlurImage (spec 1.5), tap by tap with clamped reads.
+
+    Output as ImageMagick 6 Q16 writes 8-bit PNG: the sum rounded to a 16-bit quantum, then
+    quantum / 257 truncated (measured against `convert -motion-blur`, ImageMagick 6.9.11 Q16).
+    """
     width = int(2 * math.ceil(radius) + 1)
     kernel = np.array([math.exp(-(i * i) / (2.0 * sigma * sigma)) for i in range(width)])
     kernel /= kernel.sum()
@@ -70,7 +74,8 @@ def magick_motion_blur(img_u8, radius, sigma, angle):
         ox = math.ceil(i * py / hyp - 0.5)
         oy = math.ceil(i * px / hyp - 0.5)
         acc += kernel[i] * src[np.clip(ys + oy, 0, h - 1), np.clip(xs + ox, 0, w - 1)]
-    return np.clip(np.floor(acc + 0.5), 0, 255).astype(np.uint8)
+    q16 = np.clip(np.round(acc * 257.0), 0, 65535).astype(np.int64)
+    return (q16 // 257).astype(np.uint8)
 
 
 def plasma_fractal(mapsize, wibbledecay, draws=None, rs=None):

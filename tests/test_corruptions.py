@@ -200,3 +200,35 @@ def test_random_statistics_match_the_oracle_over_1000_images(cifar_npz, frost_di
         m2, s2 = _stats(name, images, severity, frost_dir, ours=False)
         assert abs(m1 - m2) <= 0.03 * s2, (name, severity, m1, m2, s2)
         assert abs(s1 - s2) <= 0.03 * s2, (name, severity, s1, s2)
+
+
+def _imagemagick() -> str | None:
+    import shutil
+    import subprocess
+    for exe in ("/usr/bin/convert", shutil.which("convert")):
+        if exe:
+            try:
+                version = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=10).stdout
+            except OSError:
+                continue
+            if version.startswith("Version: ImageMagick"):
+                return exe
+    return None
+
+
+def test_motion_blur_matches_real_imagemagick(cifar_images):
+    """The kernel the reference got from Wand, against ImageMagick itself where it is installed."""
+    import io
+    import subprocess
+    exe = _imagemagick()
+    if exe is None:
+        pytest.skip("ImageMagick `convert` is not installed (apt-get install imagemagick)")
+    rng = np.random.default_rng(0)
+    for image, (radius, sigma) in zip(cifar_images[:6], [(6, 1), (9, 2.5), (10, 3), (15, 8), (20, 15), (14, 12)]):
+        for angle in (*rng.uniform(-135, 45, size=2), 0.0, -90.0):
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, "PNG")
+            out = subprocess.run([exe, "png:-", "-motion-blur", f"{radius}x{sigma}+{angle}", "png:-"],
+                                 input=buffer.getvalue(), capture_output=True, check=True).stdout
+            expected = np.asarray(Image.open(io.BytesIO(out)).convert("RGB"))
+            np.testing.assert_array_equal(kernels.motion_blur(image, radius, sigma, angle), expected)

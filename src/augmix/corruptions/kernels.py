@@ -122,10 +122,12 @@ def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray
 
 
 def motion_blur(image: np.ndarray, radius: float, sigma: float, angle: float) -> np.ndarray:
-    """ImageMagick's MotionBlurImage on uint8 (H, W) or (H, W, C), rounded to uint8 like its PNG output.
+    """ImageMagick's MotionBlurImage on uint8 (H, W) or (H, W, C), quantized as its 8-bit PNG output.
 
     One-sided Gaussian weights over 2 * ceil(radius) + 1 taps along `angle` (degrees), tap offsets
-    rounded with ceil(v - 0.5), reads outside the image served by the nearest edge pixel.
+    rounded with ceil(v - 0.5), reads outside the image served by the nearest edge pixel. The
+    sum is rounded to a 16-bit quantum (x 257) and scaled down to 8 bits by truncation, which is
+    what ImageMagick 6 Q16 writes: checked pixel for pixel against `convert -motion-blur` 6.9.11.
     """
     width = 2 * math.ceil(radius) + 1
     taps = np.arange(width, dtype=np.float64)
@@ -143,7 +145,8 @@ def motion_blur(image: np.ndarray, radius: float, sigma: float, angle: float) ->
     total = np.zeros(image.shape, dtype=np.float64)
     for weight, dr, dc in zip(weights, off_rows, off_cols):
         total += weight * source[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
-    return np.clip(np.floor(total + 0.5), 0, 255).astype(np.uint8)
+    quantum = np.clip(np.floor(total * 257 + 0.5), 0, 65535)
+    return (quantum // 257).astype(np.uint8)
 
 
 def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
