@@ -8,6 +8,8 @@ import sys
 # name -> (module implementing it, one-line help). Each module exposes
 # `add_arguments(parser)` and `run(args) -> int | None`.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "corrupt": ("augmix.corruptions.generate",
+                "write a -C data set (CIFAR .npy layout or ImageNet-C JPEG tree) or a preview grid"),
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
     "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),
 }
