@@ -10,6 +10,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
     "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),
+    "train": ("augmix.train", "train a model with a recipe (AugMix + JSD or a baseline); resume; torchrun DDP"),
 }
 
 
