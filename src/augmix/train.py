@@ -354,7 +354,7 @@ class Trainer:
             "model_state": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
             "epoch": self.epoch, "step": self.step, "config": dataclasses.asdict(self.config),
-            "records": self.records, "meta": self._meta(), "torch_version": torch.__version__})
+            "records": self.records, "meta": self._meta(), "torch_version": str(torch.__version__)})
 
     def _restore(self) -> None:
         path = self.run_dir / FILENAME
