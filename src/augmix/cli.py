@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "write a -C data set (CIFAR .npy layout or ImageNet-C JPEG tree) or a preview grid"),
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
     "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),
+    "train": ("augmix.train", "train a model with a recipe (AugMix + JSD or a baseline); resume; torchrun DDP"),
 }
 
 
