@@ -319,5 +319,3 @@ def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor
         values = values.to(images.dtype)
     return _finish(values, valid, images, fill)
 
-
-GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
