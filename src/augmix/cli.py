@@ -8,6 +8,7 @@ import sys
 # name -> (module implementing it, one-line help). Each module exposes
 # `add_arguments(parser)` and `run(args) -> int | None`.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("augmix.bench", "views per second: per-image AugMix in a DataLoader vs BatchAugMix"),
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
     "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),
 }
