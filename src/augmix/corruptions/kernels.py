@@ -58,7 +58,10 @@ def clipped_zoom(image: np.ndarray, factor: float) -> np.ndarray:
     rows = _linear_zoom_matrix(ch, oh)[th:th + h]
     cols = _linear_zoom_matrix(cw, ow)[tw:tw + w]
     crop = image[..., top:top + ch, left:left + cw, :]
-    return np.einsum("ph,...hwc,qw->...pqc", rows, crop, cols, optimize=True)
+    lead, channels = crop.shape[:-3], crop.shape[-1]
+    zoomed = rows @ crop.reshape(lead + (ch, cw * channels))  # along H
+    zoomed = zoomed.reshape(lead + (h, cw, channels)).swapaxes(-1, -2)  # (..., h, C, cw)
+    return (zoomed @ cols.T).swapaxes(-1, -2)  # along W
 
 
 def disk(radius: float, alias_blur: float) -> np.ndarray:
@@ -89,6 +92,17 @@ def _steps(mapsize: int) -> list[int]:
     return steps
 
 
+def _roll(array: np.ndarray, shift: int, axis: int) -> np.ndarray:
+    """np.roll by +-1 on a small 2-D array, without np.roll's generic overhead."""
+    if array.shape[axis] == 1:
+        return array
+    if axis == 0:
+        return np.concatenate((array[-shift:], array[:-shift])) if shift > 0 else \
+            np.concatenate((array[1:], array[:1]))
+    return np.concatenate((array[:, -shift:], array[:, :-shift]), axis=1) if shift > 0 else \
+        np.concatenate((array[:, 1:], array[:, :1]), axis=1)
+
+
 def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray]) -> np.ndarray:
     """Diamond-square fractal on a torus, in [0, 1]; `draws` holds 3 U(-1, 1) arrays per level.
 
@@ -107,14 +121,14 @@ def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray
         half = step // 2
         squares, diamonds_a, diamonds_b = (wibble * wibble * d for d in draws[3 * level:3 * level + 3])
         corners = grid[0::step, 0::step]
-        total = corners + np.roll(corners, -1, axis=0)
-        total += np.roll(total, -1, axis=1)
+        total = corners + _roll(corners, -1, 0)
+        total += _roll(total, -1, 1)
         grid[half::step, half::step] = total / 4 + squares
         centres = grid[half::step, half::step]
         corners = grid[0::step, 0::step]
-        around = centres + np.roll(centres, 1, axis=0) + corners + np.roll(corners, -1, axis=1)
+        around = centres + _roll(centres, 1, 0) + corners + _roll(corners, -1, 1)
         grid[0::step, half::step] = around / 4 + diamonds_a
-        around = centres + np.roll(centres, 1, axis=1) + corners + np.roll(corners, -1, axis=0)
+        around = centres + _roll(centres, 1, 1) + corners + _roll(corners, -1, 0)
         grid[half::step, 0::step] = around / 4 + diamonds_b
         wibble /= wibble_decay
     grid -= grid.min()
@@ -170,10 +184,8 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
     f = h * 6 - sector
     p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
     sector = sector.astype(np.int64) % 6
-    choices = np.stack([np.stack(c, axis=-1) for c in
-                        ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
-    index = np.broadcast_to(sector[None, ..., None], (1,) + choices.shape[1:])
-    return np.take_along_axis(choices, index, axis=0)[0]
+    return np.stack([np.choose(sector, (v, q, p, p, t, v)), np.choose(sector, (t, v, v, q, p, p)),
+                     np.choose(sector, (p, p, t, v, v, q))], axis=-1)
 
 
 def glass_shuffle(image: np.ndarray, delta: int, offsets: np.ndarray) -> np.ndarray:
