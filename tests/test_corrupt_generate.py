@@ -201,3 +201,10 @@ def test_frost_textures_download_verify_and_offline_error(frost_dir, tmp_path, m
     monkeypatch.setenv(frost_assets.ENV_VAR, str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match=r"frost1.png not found \(\$AUGMIX_FROST_DIR"):
         frost_assets.frost_paths()
+
+
+def test_docs_python_example_runs():
+    """The first Python block of docs/corruptions.md runs as written (no frost, no shared data)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "corruptions.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "docs/corruptions.md", "exec"), {})

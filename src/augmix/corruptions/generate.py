@@ -230,7 +230,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write one PNG grid of an image file (or a CIFAR test index, with "
                              "--data) under every corruption and severity")
     parser.add_argument("--data", help="folder holding the CIFAR python files (cifar-10-batches-py/)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (PNG file with --preview)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output folder (with --preview: a .png file, or .jpg for a smaller one)")
     parser.add_argument("--corruptions", nargs="+", default=list(ALL_CORRUPTIONS), metavar="NAME",
                         help="corruptions to write (default: all 19)")
     parser.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
@@ -243,6 +244,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resize", type=int, default=256,
                         help="image folders and previews: shorter side resized to this first (0: no resize)")
     parser.add_argument("--crop", type=int, default=224, help="image folders and previews: centre crop side")
+    parser.add_argument("--tile", type=int, default=None, help="preview: cell side in pixels")
     parser.add_argument("--frost-dir", default=None, help="folder with frost1-5 (default: download and cache)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip the md5 check of the CIFAR files (for re-encoded copies)")
@@ -263,9 +265,12 @@ def run(args: argparse.Namespace) -> int:
         image = load_preview_image(args.preview, data=args.data, dataset="cifar10", verify=args.verify,
                                    resize=args.resize or None, crop=args.crop)
         grid = render_preview(image, names=args.corruptions, seed=args.seed, table=args.table,
-                              frost_dir=args.frost_dir)
+                              frost_dir=args.frost_dir, tile=args.tile)
         with atomic_write(args.out) as f:
-            grid.save(f, format="PNG")
+            if args.out.suffix.lower() in (".jpg", ".jpeg"):  # much smaller for 224 px noise rows
+                grid.save(f, format="JPEG", quality=92)
+            else:
+                grid.save(f, format="PNG", optimize=True)
         print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
         return 0
     if args.dataset is not None:
