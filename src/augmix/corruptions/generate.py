@@ -8,7 +8,7 @@ depend on the number of worker processes.
 CIFAR layout (the released CIFAR-10-C / CIFAR-100-C): OUT/<corruption>.npy, uint8
 (len(severities) * N, 32, 32, 3), severity blocks in order, plus OUT/labels.npy and
 OUT/meta.json (severities, seed, table). Image-folder layout (ImageNet-C):
-OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85.
+OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85, plus OUT/meta.json.
 """
 from __future__ import annotations
 
@@ -161,11 +161,11 @@ def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike
     if (out / PARTS).exists() and not any((out / PARTS).iterdir()):
         (out / PARTS).rmdir()
     with atomic_write(out / "labels.npy") as f:
-        np.save(f, np.tile(labels.astype(labels_dtype(labels)), len(severities)))
+        np.save(f, np.tile(labels.astype(_labels_dtype(labels)), len(severities)))
     return out
 
 
-def labels_dtype(labels: np.ndarray) -> type:
+def _labels_dtype(labels: np.ndarray) -> type:
     """uint8 like the released labels.npy when the labels fit, else int64."""
     return np.uint8 if len(labels) == 0 or (labels.min() >= 0 and labels.max() < 256) else np.int64
 
@@ -211,6 +211,8 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
         raise FileNotFoundError(f"no images under {folder} (expected {folder}/<class>/<image files>)")
     table = table_for_shape(crop, crop) if table is None else get_table(table)
     out = Path(out)
+    _check_meta(out, {"severities": list(severities), "seed": seed, "table": table.name,
+                      "images": len(paths), "crop": crop, "resize": resize})
     files = [Path(p.parent.name) / f"{p.stem}.JPEG" for p in paths]
     job = _Job(ImageFileArray(paths, crop, resize, threads=1), out, seed, table,
                None if frost_dir is None else str(frost_dir), files)
