@@ -25,43 +25,37 @@ def gaussian(image: np.ndarray, sigma: float, *, mode: str = "nearest", truncate
     return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate)
 
 
-def _linear_zoom_matrix(size_in: int, size_out: int) -> np.ndarray:
-    """(size_out, size_in) weights of `scipy.ndimage.zoom`'s order-1 interpolation along one axis.
+def _linear_taps(size_in: int, size_out: int, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two-tap weights of `scipy.ndimage.zoom`'s order-1 interpolation along one axis.
 
-    Output sample o reads input position o * (size_in - 1) / (size_out - 1), as scipy maps
-    corners to corners (grid_mode=False).
+    For output samples first..first+count-1 of size_out: (left index, right index, right weight);
+    sample o reads input position o * (size_in - 1) / (size_out - 1) (corners map to corners).
     """
     scale = (size_in - 1) / (size_out - 1) if size_out > 1 else 0.0
-    pos = np.arange(size_out) * scale
-    low = np.minimum(np.floor(pos).astype(np.int64), size_in - 1)
-    frac = pos - low
-    matrix = np.zeros((size_out, size_in))
-    matrix[np.arange(size_out), low] += 1 - frac
-    high = np.minimum(low + 1, size_in - 1)
-    matrix[np.arange(size_out), high] += frac
-    return matrix
+    pos = np.arange(first, first + count) * scale
+    left = np.minimum(np.floor(pos).astype(np.int64), size_in - 1)
+    return left, np.minimum(left + 1, size_in - 1), pos - left
 
 
 def clipped_zoom(image: np.ndarray, factor: float) -> np.ndarray:
     """Zoom the centre of (..., H, W, C) `image` by `factor` (order-1 spline) and crop back to H x W.
 
-    For square images this is the reference helper: a centre crop of ceil(H / factor), zoomed
-    like `scipy.ndimage.zoom(order=1)` to round(crop * factor) pixels (Python rounding, half to
-    even), then the centre trimmed with (new - H) // 2. Other shapes apply the rule per axis.
-    The bilinear zoom is separable, so it runs as two small matrix products over the batch.
+    For square images this is the reference helper: a centre crop of ceil(H / factor),
+    zoomed like `scipy.ndimage.zoom(order=1)` to round(crop * factor) pixels (Python rounding,
+    half to even), then the centre trimmed with (new - H) // 2. Other shapes apply the rule per
+    axis. The bilinear zoom is separable: two gathers of neighbouring rows, then columns, and
+    only the output pixels that survive the trim are computed.
     """
     h, w = image.shape[-3:-1]
     ch, cw = math.ceil(h / factor), math.ceil(w / factor)
     top, left = (h - ch) // 2, (w - cw) // 2
     oh, ow = int(round(ch * factor)), int(round(cw * factor))
-    th, tw = (oh - h) // 2, (ow - w) // 2
-    rows = _linear_zoom_matrix(ch, oh)[th:th + h]
-    cols = _linear_zoom_matrix(cw, ow)[tw:tw + w]
     crop = image[..., top:top + ch, left:left + cw, :]
-    lead, channels = crop.shape[:-3], crop.shape[-1]
-    zoomed = rows @ crop.reshape(lead + (ch, cw * channels))  # along H
-    zoomed = zoomed.reshape(lead + (h, cw, channels)).swapaxes(-1, -2)  # (..., h, C, cw)
-    return (zoomed @ cols.T).swapaxes(-1, -2)  # along W
+    r0, r1, fr = _linear_taps(ch, oh, (oh - h) // 2, h)
+    c0, c1, fc = _linear_taps(cw, ow, (ow - w) // 2, w)
+    fr, fc = fr[:, None, None], fc[:, None]  # float64 weights: float32 input is interpolated in double, as by scipy
+    rows = np.take(crop, r0, axis=-3) * (1 - fr) + np.take(crop, r1, axis=-3) * fr
+    return np.take(rows, c0, axis=-2) * (1 - fc) + np.take(rows, c1, axis=-2) * fc
 
 
 def disk(radius: float, alias_blur: float) -> np.ndarray:
