@@ -244,3 +244,17 @@ def test_motion_blur_matches_real_imagemagick(cifar_images):
                                  input=buffer.getvalue(), capture_output=True, check=True).stdout
             expected = np.asarray(Image.open(io.BytesIO(out)).convert("RGB"))
             np.testing.assert_array_equal(kernels.motion_blur(image, radius, sigma, angle), expected)
+
+
+@pytest.mark.parametrize("side", [32, 64, 65, 224])
+def test_clipped_zoom_equals_scipy_zoom_on_both_paths(side):
+    """Dense products (crops up to 64 px) and gathers (larger) both reproduce scipy's order-1 zoom."""
+    from scipy import ndimage
+    x = np.random.default_rng(side).random((2, side, side, 3))
+    for factor in get_table("imagenet").params["zoom_blur"][4] + get_table("cifar").params["zoom_blur"][4]:
+        crop = int(np.ceil(side / factor))
+        top = (side - crop) // 2
+        ref = ndimage.zoom(x[1, top:top + crop, top:top + crop], (factor, factor, 1), order=1)
+        trim = (ref.shape[0] - side) // 2
+        np.testing.assert_allclose(kernels.clipped_zoom(x, factor)[1], ref[trim:trim + side, trim:trim + side],
+                                   rtol=0, atol=1e-12)

@@ -25,6 +25,9 @@ def gaussian(image: np.ndarray, sigma: float, *, mode: str = "nearest", truncate
     return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate)
 
 
+SMALL_ZOOM = 64  # crop side up to which clipped_zoom uses dense matrices
+
+
 def _linear_taps(size_in: int, size_out: int, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Two-tap weights of `scipy.ndimage.zoom`'s order-1 interpolation along one axis.
 
@@ -53,9 +56,23 @@ def clipped_zoom(image: np.ndarray, factor: float) -> np.ndarray:
     crop = image[..., top:top + ch, left:left + cw, :]
     r0, r1, fr = _linear_taps(ch, oh, (oh - h) // 2, h)
     c0, c1, fc = _linear_taps(cw, ow, (ow - w) // 2, w)
+    if max(ch, cw) <= SMALL_ZOOM:  # small crops: two tiny dense products beat gathers
+        rows, cols = _dense(r0, r1, fr, ch), _dense(c0, c1, fc, cw)
+        lead, channels = crop.shape[:-3], crop.shape[-1]
+        zoomed = rows @ crop.reshape(lead + (ch, cw * channels))
+        zoomed = zoomed.reshape(lead + (h, cw, channels)).swapaxes(-1, -2)
+        return (zoomed @ cols.T).swapaxes(-1, -2)
     fr, fc = fr[:, None, None], fc[:, None]  # float64 weights: float32 input is interpolated in double, as by scipy
     rows = np.take(crop, r0, axis=-3) * (1 - fr) + np.take(crop, r1, axis=-3) * fr
     return np.take(rows, c0, axis=-2) * (1 - fc) + np.take(rows, c1, axis=-2) * fc
+
+
+def _dense(left: np.ndarray, right: np.ndarray, frac: np.ndarray, size_in: int) -> np.ndarray:
+    """The two-tap weights as a (len(left), size_in) matrix."""
+    matrix = np.zeros((len(left), size_in))
+    np.add.at(matrix, (np.arange(len(left)), left), 1 - frac)
+    np.add.at(matrix, (np.arange(len(left)), right), frac)
+    return matrix
 
 
 def disk(radius: float, alias_blur: float) -> np.ndarray:
