@@ -222,3 +222,26 @@ def test_device_augmix_without_the_engine_is_a_clear_error(tmp_path):
 def test_train_config_dataclass_round_trips_through_dict(tmp_path):
     config = make_config(**TINY)
     assert TrainConfig(**json.loads(json.dumps(config.__dict__))) == config
+
+
+def test_device_augmix_gets_uint8_batches_and_the_run_s_parameters(tmp_path, monkeypatch):
+    import augmix
+
+    seen = {}
+
+    class StandIn:  # the batched engine's interface as the trainer calls it
+        def __init__(self, **params):
+            seen["params"] = params
+
+        def __call__(self, images, generator):
+            seen.setdefault("batches", []).append((images.dtype, tuple(images.shape)))
+            noise = torch.rand(images.shape, generator=generator, device=generator.device)
+            return (images.float() / 255 + 0.1 * noise).clamp(0, 1)
+
+    monkeypatch.setattr(augmix, "BatchAugMix", StandIn, raising=False)
+    settings = {**TINY, "epochs": 1, "augment_on": "device", "severity": 2}
+    run = train(make_config(**settings), out=tmp_path / "run", progress=False)
+    assert seen["params"] == dict(severity=2, width=3, depth=-1, alpha=1.0, all_ops=False)
+    # Two augmented views per batch (JSD), each from the uint8 crops of the workers.
+    assert seen["batches"] == [(torch.uint8, (32, 3, 32, 32))] * 4
+    assert read_checkpoint(run)["records"][0]["train_images"] == 64

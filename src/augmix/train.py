@@ -43,8 +43,9 @@ from augmix.augment import check_params, to_tensor
 from augmix.baselines import METHODS, adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
 from augmix.checkpoint import FILENAME, read_checkpoint, restore_model, save_checkpoint
 from augmix.data.augmix_dataset import AugMixDataset
+from augmix.data.cifar import download_cifar
 from augmix.data.seeded import SeededTransform
-from augmix.data.sources import DataInfo, training_sets
+from augmix.data.sources import DataInfo, cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
 from augmix.loss import AugMixLoss
 from augmix.models import create_model, model_spec
@@ -298,8 +299,12 @@ class Trainer:
             raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of "
                              f"processes ({self.group.world_size}); it is the global batch")
         self.local_batch = config.batch_size // self.group.world_size
+        if config.download and config.data in ("cifar10", "cifar100"):
+            if self.group.local_rank == 0:  # one download per machine, the others wait for it
+                download_cifar(cifar_root(config.data_root), config.data)
+            distributed.barrier(self.group)
         train_base, test_base, self.info = training_sets(
-            config.data, root=config.data_root, download=config.download and self.group.is_main,
+            config.data, root=config.data_root,
             verify=config.verify, train_subset=config.train_subset,
             test_subset=config.test_subset, seed=config.seed)
         self.mean = tuple(config.mean) if config.mean is not None else self.info.mean
