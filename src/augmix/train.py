@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import math
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -184,6 +184,10 @@ def derive_seed(seed: int, stream: int, *keys: int) -> int:
                .astype(np.uint64) @ np.array([1 << 31, 1], np.uint64)) & ((1 << 63) - 1)
 
 
+def _unchanged(image):
+    return image
+
+
 def _to_uint8_tensor(image) -> torch.Tensor:
     return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
 
@@ -213,7 +217,7 @@ def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list
         geometric = SeededTransform(base, _ImagePipeline(geometry, None, _to_uint8_tensor),
                                     derive_seed(config.seed, _GEOMETRY) % 2**62)
         return geometric, [geometric]
-    finish = (lambda image: image) if config.method == "augmix" else to_tensor
+    finish = _unchanged if config.method == "augmix" else to_tensor
     geometric = SeededTransform(base, _ImagePipeline(geometry, policy, finish),
                                 derive_seed(config.seed, _GEOMETRY) % 2**62)
     if config.method != "augmix":
@@ -224,7 +228,8 @@ def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list
     return mixed, [geometric, mixed]
 
 
-def _device_augmix(config: TrainConfig) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
+def _device_augmix(config: TrainConfig, device: torch.device
+                   ) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
     """The batched AugMix engine (`augmix.BatchAugMix`) for `--augment-on device`."""
     import augmix
 
@@ -234,6 +239,8 @@ def _device_augmix(config: TrainConfig) -> Callable[[torch.Tensor, torch.Generat
                          "this installation does not have yet; use --augment-on workers")
     engine = engine_cls(severity=config.severity, width=config.width, depth=config.depth,
                         alpha=config.alpha, all_ops=config.all_ops)
+    if isinstance(engine, torch.nn.Module):
+        engine = engine.to(device)
     return lambda images, generator: engine(images, generator=generator)
 
 
@@ -242,7 +249,12 @@ def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.devi
         if torch.cuda.is_available():
             return torch.device("cuda", group.local_rank)
         return torch.device("cpu")
-    device = torch.device(config.device)
+    try:
+        device = torch.device(config.device)
+    except RuntimeError:
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {config.device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {config.device!r} asked for, but this machine has no CUDA device")
     if device.type == "cuda" and group.distributed:
         device = torch.device("cuda", group.local_rank)
     return device
@@ -277,8 +289,6 @@ def _tensorboard(run_dir: Path):
 
 def _fingerprint(model: torch.nn.Module) -> str:
     """A hash of every parameter's bytes, to compare replicas."""
-    import hashlib
-
     digest = hashlib.sha256()
     for p in model.parameters():
         digest.update(p.detach().float().cpu().numpy().tobytes())
@@ -311,7 +321,7 @@ class Trainer:
         self.std = tuple(config.std) if config.std is not None else self.info.std
         self.normalize = adversarial.normalizer(self.mean, self.std)
         self.train_set, self.epoch_aware = _train_dataset(train_base, self.info, config)
-        self.device_augmix = (_device_augmix(config) if config.method == "augmix"
+        self.device_augmix = (_device_augmix(config, self.device) if config.method == "augmix"
                               and config.augment_on == "device" else None)
         self.sampler = torch.utils.data.DistributedSampler(
             self.train_set, num_replicas=self.group.world_size, rank=self.group.rank,
@@ -494,6 +504,10 @@ class Trainer:
 
     def run(self) -> Path:
         config, main = self.config, self.group.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_write(self.run_dir / "config.json", "w") as f:
+                json.dump(dataclasses.asdict(config), f, indent=2)
         writer = _tensorboard(self.run_dir) if main else None
         last = config.epochs if config.stop_after is None else min(config.epochs, config.stop_after)
         try:
@@ -545,17 +559,13 @@ class _TestSet(torch.utils.data.Dataset):
         return to_tensor(image), label
 
 
-def _prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, is_main: bool) -> None:
+def _check_run_dir(run_dir: Path, resume: bool) -> None:
     has_run = (run_dir / FILENAME).exists()
     if resume and not has_run:
         raise FileNotFoundError(f"nothing to resume: no {FILENAME} in {run_dir}")
     if not resume and has_run:
         raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it, "
                          f"or choose another --out")
-    if is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_write(run_dir / "config.json", "w") as f:
-            json.dump(dataclasses.asdict(config), f, indent=2)
 
 
 def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
@@ -590,7 +600,7 @@ def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume:
     else:
         raise ValueError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
     run_dir = Path(out)
-    _prepare_run_dir(run_dir, config, resume, int(os.environ.get("RANK", "0")) == 0)
+    _check_run_dir(run_dir, resume)
     return Trainer(config, run_dir, resume=resume, progress=progress).run()
 
 
