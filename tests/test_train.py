@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +19,13 @@ TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32,
 TIMING = ("epoch_s", "images_per_s")
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A 2-epoch run stopped after its first epoch (read-only for the tests that share it)."""
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    return train(make_config(**TINY, stop_after=1), out=out, progress=False)
+
+
 def _weights(run_dir):
     return read_checkpoint(run_dir)["model_state"]
 
@@ -25,11 +34,9 @@ def _same_state(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_after_first_epoch_is_bit_identical(tmp_path):
-    config = make_config(**TINY)
-    whole = train(config, out=tmp_path / "whole", progress=False)
-
-    stopped = train(make_config(**TINY, stop_after=1), out=tmp_path / "parts", progress=False)
+def test_resume_after_first_epoch_is_bit_identical(tmp_path, tiny_run):
+    whole = train(make_config(**TINY), out=tmp_path / "whole", progress=False)
+    stopped = Path(shutil.copytree(tiny_run, tmp_path / "parts"))  # TINY stopped after epoch 1
     assert read_checkpoint(stopped)["epoch"] == 1
     # Resume in another process layout: 2 DataLoader workers instead of none.
     resumed = train(resumed_config(stopped, workers=2, stop_after=2), out=stopped, resume=True,
@@ -49,19 +56,19 @@ def test_resume_after_first_epoch_is_bit_identical(tmp_path):
     assert (resumed / "metrics.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
 
 
-def test_a_different_seed_gives_different_weights(tmp_path):
-    a = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "a", progress=False)
-    b = train(make_config(**{**TINY, "epochs": 1, "seed": 6}), out=tmp_path / "b", progress=False)
-    assert not _same_state(_weights(a), _weights(b))
+def test_a_different_seed_gives_different_weights(tmp_path, tiny_run):
+    other = train(make_config(**{**TINY, "seed": 6}, stop_after=1), out=tmp_path / "b",
+                  progress=False)
+    assert not _same_state(_weights(tiny_run), _weights(other))
 
 
 @pytest.mark.parametrize("method", [m for m in METHOD_NAMES if m != "augmix"])
 def test_every_baseline_trains_a_step(tmp_path, method):
-    settings = {**TINY, "train_subset": 16, "test_subset": 16, "batch_size": 8, "epochs": 1,
+    settings = {**TINY, "train_subset": 8, "test_subset": 8, "batch_size": 8, "epochs": 1,
                 "method": method, "jsd": False}
     run = train(make_config(**settings), out=tmp_path / method, progress=False)
     record = read_checkpoint(run)["records"][0]
-    assert record["train_images"] == 16 and record["step"] == 2
+    assert record["train_images"] == 8 and record["step"] == 1
     assert torch.isfinite(torch.tensor(record["train_loss"]))
 
 
@@ -72,8 +79,8 @@ def test_augmix_without_jsd_bf16_channels_last(tmp_path):
     assert torch.isfinite(torch.tensor(read_checkpoint(run)["records"][0]["train_loss"]))
 
 
-def test_load_model_gives_the_trained_model_and_its_meta(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_load_model_gives_the_trained_model_and_its_meta(tiny_run):
+    run = tiny_run
     model, meta = load_model(run)
     assert meta["model"] == "wrn-10-1" and meta["num_classes"] == 10
     assert meta["mean"] == [0.5, 0.5, 0.5] and meta["dataset"] == "synthetic"
@@ -137,8 +144,8 @@ def test_md5_mismatch_is_a_clear_error(tmp_path, cifar10_root):
               out=tmp_path / "run", progress=False)
 
 
-def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path, tiny_run):
+    run = tiny_run
     with pytest.raises(ValueError, match="already holds a run; pass --resume"):
         train(make_config(**TINY), out=run, progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
@@ -147,8 +154,8 @@ def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
         resumed_config(run, model="wrn-16-1")
 
 
-def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path, tiny_run):
+    run = tiny_run
     payload = read_checkpoint(run)
     with pytest.raises(ValueError, match="holds a 'wrn-10-1' model, not 'allconv'"):
         restore_model(create_model("allconv", 10), payload, "allconv", "ckpt")
@@ -166,8 +173,8 @@ def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path):
         load_model(tmp_path / "foreign.pt")
 
 
-def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
-    run = train(make_config(**TINY, stop_after=1), out=tmp_path / "run", progress=False)
+def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch, tiny_run):
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
     before = (run / "checkpoint.pt").read_bytes()
 
     def dies_half_way(obj, f, *args, **kwargs):
@@ -245,3 +252,37 @@ def test_device_augmix_gets_uint8_batches_and_the_run_s_parameters(tmp_path, mon
     # Two augmented views per batch (JSD), each from the uint8 crops of the workers.
     assert seen["batches"] == [(torch.uint8, (32, 3, 32, 32))] * 4
     assert read_checkpoint(run)["records"][0]["train_images"] == 64
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_bit_identically(tmp_path):
+    """SIGKILL at an arbitrary moment after the first checkpoint (even mid-save), then --resume."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    args = ["--recipe", "synthetic-wrn-16-2", "--model", "wrn-10-1", "--train-subset", "64",
+            "--test-subset", "32", "--batch-size", "16", "--epochs", "4", "--workers", "0",
+            "--quiet"]
+
+    def cli_run(*extra):
+        subprocess.run([sys.executable, "-m", "augmix", "train", *args, *extra], env=env,
+                       check=True, capture_output=True, timeout=600)
+
+    cli_run("--out", str(tmp_path / "whole"))
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "augmix", "train", *args, "--out", str(killed)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (killed / "checkpoint.pt").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    assert 1 <= read_checkpoint(killed)["epoch"] <= 4
+    subprocess.run([sys.executable, "-m", "augmix", "train", "--out", str(killed), "--resume",
+                    "--quiet"], env=env, check=True, capture_output=True, timeout=600)
+    assert not [p for p in killed.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    assert _same_state(_weights(tmp_path / "whole"), _weights(killed))

@@ -56,6 +56,7 @@ AUGMENT_ON = ("workers", "device")
 METHOD_NAMES = ("augmix", *METHODS)  # AugMix and the baselines of augmix.baselines
 # Stream ids for derive_seed: one per independent use of the run's seed.
 _INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER = range(6)
+RUN_FILES = (FILENAME, "config.json", "metrics.jsonl", "metrics.csv")
 # Fields that may differ when resuming: they change how a run executes, not what it computes.
 RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
 
@@ -389,15 +390,17 @@ class Trainer:
         generator.manual_seed(derive_seed(self.config.seed, _BATCH, self.group.rank, self.step))
         return generator
 
-    def _forward(self, x: torch.Tensor, *, normalized: bool = False) -> torch.Tensor:
-        """Logits of the (wrapped) model on pixels in [0, 1], or on already normalized inputs."""
+    def _forward(self, x: torch.Tensor, *, normalized: bool = False,
+                 module: torch.nn.Module | None = None) -> torch.Tensor:
+        """Logits of `module` (default the DDP-wrapped model) on pixels in [0, 1], or on
+        already normalized inputs, under the run's autocast and memory format."""
         if not normalized:
             x = self.normalize(x)
         if self.config.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         dtype = AMP[self.config.amp]
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            return self.net(x)
+            return (module or self.net)(x)
 
     def _loss(self, images, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(loss, logits on the clean or single view) for one batch on the device."""
@@ -478,12 +481,8 @@ class Trainer:
         loss_sum = correct = seen = 0.0
         for images, targets in self.test_loader:
             images, targets = images.to(self.device), targets.to(self.device)
-            dtype = AMP[self.config.amp]
-            x = self.normalize(images)
-            if self.config.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                logits = self.model(x).float()
+            # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
+            logits = self._forward(images, module=self.model).float()
             loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
             correct += float((logits.argmax(1) == targets).sum())
             seen += targets.shape[0]
@@ -506,6 +505,9 @@ class Trainer:
         config, main = self.config, self.group.is_main
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            for name in RUN_FILES:  # temporary files of a process killed while writing
+                for stale in self.run_dir.glob(f".{name}.*.tmp"):
+                    stale.unlink()
             with atomic_write(self.run_dir / "config.json", "w") as f:
                 json.dump(dataclasses.asdict(config), f, indent=2)
         writer = _tensorboard(self.run_dir) if main else None
@@ -583,9 +585,16 @@ def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     return config
 
 
-def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume: bool = False,
+def default_run_dir(config: TrainConfig) -> Path:
+    """runs/RECIPE (the recipe's name or file stem), or runs/MODEL without a recipe."""
+    return Path("runs") / (Path(config.recipe).stem if config.recipe else config.model)
+
+
+def train(config: TrainConfig | dict, *, out: str | Path | None = None, resume: bool = False,
           progress: bool = True) -> Path:
     """Train one run into folder `out` (or continue it with `resume`); returns the folder.
+
+    `out` defaults to `default_run_dir(config)`.
 
     `config` is a TrainConfig or a dict of its fields (a recipe may be named in
     `config["recipe"]`). The folder gets config.json, checkpoint.pt (every
@@ -599,7 +608,7 @@ def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume:
         config.validate()
     else:
         raise ValueError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
-    run_dir = Path(out)
+    run_dir = Path(out) if out is not None else default_run_dir(config)
     _check_run_dir(run_dir, resume)
     return Trainer(config, run_dir, resume=resume, progress=progress).run()
 
@@ -678,6 +687,5 @@ def run(args: argparse.Namespace) -> int:
         config = resumed_config(args.out, **overrides)
     else:
         config = make_config(args.recipe, **overrides)
-    out = args.out or Path("runs") / (Path(config.recipe).stem if config.recipe else config.model)
-    train(config, out=out, resume=args.resume, progress=not args.quiet)
+    train(config, out=args.out, resume=args.resume, progress=not args.quiet)
     return 0
