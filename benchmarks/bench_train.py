@@ -24,7 +24,8 @@ import torch
 import augmix
 from augmix.atomic import atomic_write
 from augmix.checkpoint import read_checkpoint
-from augmix.train import Trainer, make_config, train
+from augmix.train import Trainer, train
+from augmix.train_config import make_config
 
 SETTINGS = {
     "standard (crop+flip, reference)": dict(method="standard", jsd=False),
