@@ -6,9 +6,10 @@
 """
 from augmix import ops
 from augmix.augment import AugMix, AugMixResult, MixPlan, OpCall
+from augmix.batch import BatchAugMix, BatchPlan
 from augmix.data.augmix_dataset import AugMixDataset
 from augmix.loss import AugMixLoss, jsd_consistency
 
 __version__ = "0.1.0"
-__all__ = ["AugMix", "AugMixDataset", "AugMixLoss", "AugMixResult", "MixPlan", "OpCall",
-           "jsd_consistency", "ops"]
+__all__ = ["AugMix", "AugMixDataset", "AugMixLoss", "AugMixResult", "BatchAugMix", "BatchPlan",
+           "MixPlan", "OpCall", "jsd_consistency", "ops"]

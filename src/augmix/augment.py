@@ -28,6 +28,10 @@ ALL_OPS = BASE_OPS + ENHANCE_OPS
 PARAMETERLESS_OPS = ("autocontrast", "equalize")
 SIGNED_OPS = pil_ops.GEOMETRIC  # the official code flips these with probability 1/2
 INT_OPS = ("posterize", "solarize", "rotate", "translate_x", "translate_y")
+# The draws both engines share (augmix.batch samples the same distributions per sample):
+LEVEL_LOW = 0.1        # level ~ U(LEVEL_LOW, severity)
+RANDOM_DEPTHS = (1, 3)  # depth=-1: each chain has 1..3 ops, uniformly
+SIGN_FLIP_ABOVE = 0.5   # a signed op's parameter is negated when U(0, 1) > this
 
 
 def op_names(all_ops: bool) -> tuple[str, ...]:
@@ -109,10 +113,10 @@ def sample_op(rng: np.random.Generator, names: Sequence[str], severity: float,
     name = names[rng.integers(len(names))]
     if name in PARAMETERLESS_OPS:
         return OpCall(name, None)
-    level = float(rng.uniform(0.1, severity))
+    level = float(rng.uniform(LEVEL_LOW, severity))
     param = magnitude(name, level, width, height)
     param = int(param) if name in INT_OPS else float(param)
-    if name in SIGNED_OPS and rng.uniform() > 0.5:
+    if name in SIGNED_OPS and rng.uniform() > SIGN_FLIP_ABOVE:
         param = -param
     return OpCall(name, param, level)
 
@@ -126,7 +130,7 @@ def sample_plan(rng: np.random.Generator, image_size: tuple[int, int], *, severi
     skip_weight = np.float32(rng.beta(alpha, alpha))
     chains = []
     for _ in range(width):
-        n_ops = depth if depth > 0 else int(rng.integers(1, 4))
+        n_ops = depth if depth > 0 else int(rng.integers(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1))
         chains.append(tuple(sample_op(rng, names, severity, *image_size) for _ in range(n_ops)))
     return MixPlan(chain_weights, skip_weight, tuple(chains))
 

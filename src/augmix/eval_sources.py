@@ -15,7 +15,9 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp", ".webp")
+from augmix.data.folder import ImageFolder
+from augmix.data.transforms import CenterCrop, Compose, imagenet_eval
+
 SYNTHETIC_TEST_SIZE = 2000
 
 
@@ -30,16 +32,17 @@ class CleanSet:
 class ImageFileArray:
     """Image files seen as a read-only uint8 (N, S, S, 3) array, decoded when sliced.
 
-    ``resize`` first scales the shorter side to that length (PIL bilinear), then
-    the centre ``size`` x ``size`` crop is taken: ImageNet's Resize(256)+CenterCrop(224),
-    or crop only (a no-op on ImageNet-C's 224 px files) with resize=None.
+    With ``resize`` the shorter side is first scaled to that length (ImageNet's
+    Resize(256)+CenterCrop(224)); without, only the centre ``size`` crop is taken
+    (a no-op on ImageNet-C's 224 px files). Decoding runs in a thread pool.
     """
 
     dtype = np.dtype(np.uint8)
     ndim = 4
 
     def __init__(self, paths: Sequence[Path], size: int, resize: int | None = None, threads: int = 0):
-        self.paths, self.size, self.resize = list(paths), size, resize
+        self.paths, self.size = list(paths), size
+        self.transform = imagenet_eval(size, resize) if resize else Compose([CenterCrop(size)])
         self.threads = threads or min(8, os.cpu_count() or 1)
 
     @property
@@ -51,38 +54,26 @@ class ImageFileArray:
 
     def _load(self, path: Path) -> np.ndarray:
         with Image.open(path) as image:
-            image = image.convert("RGB")
-            if self.resize is not None:
-                w, h = image.size
-                scale = self.resize / min(w, h)
-                image = image.resize((max(self.resize, round(w * scale)), max(self.resize, round(h * scale))),
-                                     Image.Resampling.BILINEAR)
-            w, h = image.size
-            if min(w, h) < self.size:
-                raise ValueError(f"{path} is {w}x{h}, smaller than the {self.size} px crop")
-            left, top = int(round((w - self.size) / 2.0)), int(round((h - self.size) / 2.0))
-            return np.asarray(image.crop((left, top, left + self.size, top + self.size)))
+            try:
+                return np.asarray(self.transform(image.convert("RGB")))
+            except ValueError as err:
+                raise ValueError(f"{path}: {err}") from None
 
     def __getitem__(self, index: slice) -> np.ndarray:
         if not isinstance(index, slice):
             raise TypeError("ImageFileArray supports slicing only")
         paths = self.paths[index]
+        if not paths:
+            return np.empty((0,) + self.shape[1:], np.uint8)
         with ThreadPoolExecutor(self.threads) as pool:
-            return np.stack(list(pool.map(self._load, paths))) if paths else np.empty((0,) + self.shape[1:],
-                                                                                       np.uint8)
+            return np.stack(list(pool.map(self._load, paths)))
 
 
 def scan_tree(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     """Files and labels of a ``root/<wnid>/<image>`` tree; class index from sorted wnids."""
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    if not classes:
-        raise FileNotFoundError(f"no class folders under {root} (expected {root}/<wnid>/<image files>)")
-    paths, labels = [], []
-    for index, wnid in enumerate(classes):
-        files = sorted(p for p in (root / wnid).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        paths += files
-        labels += [index] * len(files)
-    return paths, np.asarray(labels, dtype=np.int64), classes
+    folder = ImageFolder(root)
+    return ([path for path, _ in folder.samples], np.asarray(folder.targets, dtype=np.int64),
+            folder.classes)
 
 
 def clean_test_set(data: str | None, dataset: str, *, verify: bool = True, limit: int | None = None,

@@ -1,0 +1,229 @@
+"""BatchAugMix: AugMix over NCHW batches on any device, every draw made per sample.
+
+The recipe is the per-image one (`augmix.augment`): for each sample, `width`
+chains of 1-3 ops drawn uniformly with replacement, each at a level
+~ U(0.1, severity) with a random sign for the geometric ops, chain weights
+~ Dirichlet(alpha), skip weight ~ Beta(alpha, alpha), mixed in float32.
+The draws are made on the CPU from one `torch.Generator` (a few numbers per
+sample, so the same seed gives the same plan on every device); the images
+stay on their device. At each chain step the rows that drew an op are
+gathered and transformed together (`augmix.ops.tensor`), so an op runs only
+on the samples that chose it, and the batch is never looped over in Python.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from augmix.augment import (INT_OPS, LEVEL_LOW, PARAMETERLESS_OPS, RANDOM_DEPTHS, SIGN_FLIP_ABOVE,
+                            SIGNED_OPS, MixPlan, OpCall, check_params, magnitude, op_names)
+from augmix.ops import tensor as tensor_ops
+
+# Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
+# stay in cache (large temporaries cost page faults on every call).
+CPU_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything BatchAugMix drew for N samples (CPU tensors).
+
+    `ops[n, k, d]` indexes `names` for step d of chain k of sample n (-1 past the
+    chain's depth); `params` holds the op's signed parameter (0 for the ops
+    without one) and `levels` the drawn level.
+    """
+    names: tuple[str, ...]
+    ops: torch.Tensor            # int64 (N, width, max_depth)
+    levels: torch.Tensor         # float64 (N, width, max_depth)
+    params: torch.Tensor         # float64 (N, width, max_depth)
+    chain_weights: torch.Tensor  # float32 (N, width), rows sum to 1
+    skip_weights: torch.Tensor   # float32 (N,)
+
+    def __len__(self) -> int:
+        return self.ops.shape[0]
+
+    def to_mix_plans(self) -> list[MixPlan]:
+        """The same draws as per-image plans (for `augmix.augment.mix`, inspection and tests)."""
+        plans = []
+        for n in range(len(self)):
+            chains = []
+            for k in range(self.ops.shape[1]):
+                calls = []
+                for d in range(self.ops.shape[2]):
+                    index = int(self.ops[n, k, d])
+                    if index < 0:
+                        break
+                    name = self.names[index]
+                    if name in PARAMETERLESS_OPS:
+                        calls.append(OpCall(name, None))
+                        continue
+                    param = float(self.params[n, k, d])
+                    calls.append(OpCall(name, int(param) if name in INT_OPS else param,
+                                        float(self.levels[n, k, d])))
+                chains.append(tuple(calls))
+            plans.append(MixPlan(self.chain_weights[n].numpy(), np.float32(self.skip_weights[n]),
+                                 tuple(chains)))
+        return plans
+
+
+def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int, int], *,
+                      severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
+                      all_ops: bool = False) -> BatchPlan:
+    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently."""
+    check_params(severity, width, depth, alpha)
+    names = op_names(all_ops)
+    max_depth = depth if depth > 0 else RANDOM_DEPTHS[1]
+    g = generator
+    shape = (n, width, max_depth)
+    ops = torch.randint(len(names), shape, generator=g)
+    if depth < 0:
+        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g)
+        ops = torch.where(torch.arange(max_depth) < depths[..., None], ops, -1)
+    levels = LEVEL_LOW + (severity - LEVEL_LOW) * torch.rand(shape, generator=g, dtype=torch.float64)
+    flip = torch.rand(shape, generator=g, dtype=torch.float64) > SIGN_FLIP_ABOVE
+    params = torch.zeros(shape, dtype=torch.float64)
+    for index, name in enumerate(names):
+        if name in PARAMETERLESS_OPS:
+            continue
+        value = magnitude(name, levels, *image_size)
+        if name in SIGNED_OPS:
+            value = torch.where(flip, -value, value)
+        params = torch.where(ops == index, value, params)
+    concentration = torch.full((n, width), float(alpha), dtype=torch.float64)
+    chain_weights = torch._sample_dirichlet(concentration, generator=g).float()
+    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64), generator=g)
+    return BatchPlan(names, ops, levels, params, chain_weights, pair[:, 0].float())
+
+
+def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
+                 names: Sequence[str], fill: tensor_ops.Fill = 0) -> torch.Tensor:
+    """Run one chain per row: row r gets ops[r, 0], ops[r, 1], ... (-1: nothing) on images[r].
+
+    At each step the rows that drew the same op are transformed in one call.
+    """
+    state = images.clone()
+    device = images.device
+    for step in range(ops.shape[1]):
+        for index, name in enumerate(names):
+            rows = (ops[:, step] == index).nonzero().squeeze(1)
+            if rows.numel() == 0:
+                continue
+            fn = getattr(tensor_ops, name)
+            subset = state.index_select(0, rows.to(device))
+            if name in PARAMETERLESS_OPS:
+                out = fn(subset)
+            elif name in SIGNED_OPS:
+                out = fn(subset, params[rows, step].to(device), fill)
+            else:
+                out = fn(subset, params[rows, step].to(device))
+            state.index_copy_(0, rows.to(device), out)
+    return state
+
+
+class BatchAugMix(nn.Module):
+    """AugMix over an (N, C, H, W) batch, uint8 (0..255) or float (0..1), on any device.
+
+    `forward(x)` returns the mixed batch as float32 in [0, 1] (normalized with
+    `mean`/`std` when given); `jsd_views(x)` returns [clean; aug1; aug2]
+    concatenated (3N samples) for one forward pass with the JSD loss. Every
+    draw is per sample, from `generator` (a CPU torch.Generator) or a fresh
+    one seeded with `seed`.
+
+    >>> aug = BatchAugMix(seed=0)
+    >>> aug(torch.zeros(4, 3, 32, 32, dtype=torch.uint8)).shape
+    torch.Size([4, 3, 32, 32])
+    """
+
+    def __init__(self, severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
+                 all_ops: bool = False, *, fill: tensor_ops.Fill = 0,
+                 mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__()
+        check_params(severity, width, depth, alpha)
+        if seed is not None and generator is not None:
+            raise ValueError("give either seed or generator, not both")
+        if generator is not None and (not isinstance(generator, torch.Generator)
+                                      or generator.device.type != "cpu"):
+            raise ValueError("generator must be a CPU torch.Generator (the draws are a few numbers "
+                             "per sample, made on the CPU so a seed gives the same plan on any device)")
+        if (mean is None) != (std is None):
+            raise ValueError("mean and std must be given together (or neither)")
+        self.severity, self.width, self.depth, self.alpha = severity, width, depth, alpha
+        self.all_ops, self.fill = bool(all_ops), fill
+        if generator is None:
+            generator = torch.Generator()
+            if seed is None:
+                generator.seed()
+            else:
+                generator.manual_seed(seed)
+        self.generator = generator
+        self.normalize = mean is not None
+        if self.normalize:
+            std_t = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+            if (std_t <= 0).any():
+                raise ValueError(f"std must be positive, got {list(std)}")
+            self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1),
+                                 persistent=False)
+            self.register_buffer("std", std_t, persistent=False)
+
+    def sample_plan(self, n: int, image_size: tuple[int, int]) -> BatchPlan:
+        """Draw plans for n images of `image_size` = (width, height)."""
+        return sample_batch_plan(self.generator, n, image_size, severity=self.severity, width=self.width,
+                                 depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
+
+    def _check(self, x: torch.Tensor) -> None:
+        tensor_ops.check_images(x, "x")
+        tensor_ops._fill_tensor(x, self.fill)  # reject a bad fill before any work
+
+    def _preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        out = images.to(torch.float32)
+        if images.dtype == torch.uint8:
+            out = out / 255
+        return (out - self.mean) / self.std if self.normalize else out
+
+    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None) -> torch.Tensor:
+        """Mix image `sources[i]` (default i) of `x` with plan i; float32 (len(plan), C, H, W)."""
+        self._check(x)
+        n_out = len(plan)
+        sources = torch.arange(n_out) if sources is None else sources
+        width = plan.ops.shape[1]
+        c, h, w = x.shape[1:]
+        chunk = n_out
+        if x.device.type == "cpu":
+            chunk = max(1, CPU_CHUNK_BYTES // (width * x[0].numel() * x.element_size()))
+        out = torch.empty((n_out, c, h, w), dtype=torch.float32, device=x.device)
+        for start in range(0, n_out, chunk):
+            rows = slice(start, min(start + chunk, n_out))
+            src = sources[rows].to(x.device)
+            images = x.index_select(0, src)
+            chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, plan.ops.shape[2]),
+                                  plan.params[rows].reshape(-1, plan.ops.shape[2]), plan.names, self.fill)
+            m = plan.skip_weights[rows].to(x.device).view(-1, 1)
+            coefs = torch.cat([1 - m, m * plan.chain_weights[rows].to(x.device)], 1)
+            stacked = torch.cat([images.unsqueeze(1), chains.view(-1, width, c, h, w)], 1)
+            stacked = stacked.reshape(stacked.shape[0], width + 1, -1).to(torch.float32)
+            if x.dtype == torch.uint8:
+                coefs = coefs / 255
+            out[rows] = torch.bmm(coefs.unsqueeze(1), stacked).view(-1, c, h, w)
+        return (out - self.mean) / self.std if self.normalize else out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The AugMix view of every image of x (N, C, H, W)."""
+        self._check(x)
+        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2])))
+
+    def jsd_views(self, x: torch.Tensor) -> torch.Tensor:
+        """[clean; aug1; aug2] as one (3N, C, H, W) float32 batch for the JSD loss."""
+        self._check(x)
+        n = x.shape[0]
+        plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]))
+        augmented = self.apply(x, plan, torch.arange(2 * n) % n)
+        return torch.cat([self._preprocess(x), augmented])
+
+    def extra_repr(self) -> str:
+        return (f"severity={self.severity}, width={self.width}, depth={self.depth}, alpha={self.alpha}, "
+                f"all_ops={self.all_ops}, fill={self.fill}")

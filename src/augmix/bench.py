@@ -1,0 +1,135 @@
+"""`augmix bench`: AugMix views per second, per-image path against the batched engine.
+
+(a) the per-image path: `AugMixDataset` (PIL ops, one image at a time) in a
+DataLoader with N workers; (b) `BatchAugMix` in this process with N torch
+threads, on the same decoded uint8 images. Both make JSD training batches
+(clean + two AugMix views; a view is one AugMix output). The two are measured
+in alternating rounds of the same run, so a busy machine slows both, and the
+load average is recorded beside every round.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from augmix.atomic import atomic_write
+from augmix.batch import BatchAugMix
+from augmix.data.augmix_dataset import AugMixDataset
+from augmix.data.synthetic import make_synthetic
+
+
+class _Images(Dataset):
+    """Decoded HxWx3 uint8 images with dummy labels (the cost of decoding is left out of both)."""
+
+    def __init__(self, images: np.ndarray):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index], 0
+
+
+def per_image_views_per_second(images: np.ndarray, workers: int, batch_size: int, seconds: float) -> float:
+    """(a): AugMixDataset in a DataLoader with `workers` processes, timed after the first batch."""
+    loader = DataLoader(AugMixDataset(_Images(images), jsd=True, seed=0), batch_size=batch_size,
+                        shuffle=True, num_workers=workers, drop_last=True)
+    views, start = 0, None
+    while start is None or time.perf_counter() - start < seconds:
+        for (_, aug1, aug2), _ in loader:
+            if start is None:
+                start = time.perf_counter()
+                continue
+            views += len(aug1) + len(aug2)
+            if time.perf_counter() - start >= seconds:
+                break
+    return views / (time.perf_counter() - start)
+
+
+def batched_views_per_second(images: torch.Tensor, threads: int, batch_size: int, seconds: float,
+                             device: str) -> float:
+    """(b): BatchAugMix.jsd_views on uint8 NCHW batches with `threads` torch threads."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        engine = BatchAugMix(seed=0)
+        batches = images.split(batch_size)
+        batches = [b.to(device) for b in batches if len(b) == batch_size]
+        engine.jsd_views(batches[0])  # warm up
+        views, index, start = 0, 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            engine.jsd_views(batches[index % len(batches)])
+            views += 2 * batch_size
+            index += 1
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return views / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: float, rounds: int,
+                  device: str = "cpu", images_per_size: int = 512) -> dict:
+    """Alternate (a) and (b) `rounds` times per size; medians, ratios and load averages."""
+    results = {}
+    for size in sizes:
+        arrays, _ = make_synthetic(images_per_size, seed=0, size=size)
+        tensor = torch.from_numpy(arrays).permute(0, 3, 1, 2).contiguous()
+        rows = []
+        for round_index in range(rounds):
+            load_before = os.getloadavg()
+            a = per_image_views_per_second(arrays, workers, batch_size, seconds)
+            b = batched_views_per_second(tensor, workers, batch_size, seconds, device)
+            rows.append({"round": round_index, "per_image": a, "batched": b, "ratio": b / a,
+                         "load_before": load_before, "load_after": os.getloadavg()})
+            print(f"{size:>4} px  round {round_index}: (a) per-image {a:8.0f} views/s   "
+                  f"(b) batched {b:8.0f} views/s   (b)/(a) {b / a:5.2f}   "
+                  f"load {load_before[0]:.2f}")
+        a_med = statistics.median(r["per_image"] for r in rows)
+        b_med = statistics.median(r["batched"] for r in rows)
+        results[f"{size}px"] = {"per_image_median": a_med, "batched_median": b_med,
+                                "ratio_of_medians": b_med / a_med, "rounds": rows}
+        print(f"{size:>4} px  median: (a) {a_med:8.0f}   (b) {b_med:8.0f}   (b)/(a) {b_med / a_med:5.2f}")
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224], help="image sizes in px")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="N: DataLoader workers for (a) and torch threads for (b) (default: CPU count)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating (a)/(b) rounds per size")
+    parser.add_argument("--device", default="cpu", help="device of the batched engine (cpu, cuda)")
+    parser.add_argument("--out", type=Path, default=Path("out/bench_batched.json"), help="JSON to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    for name in ("workers", "batch_size", "rounds"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.seconds <= 0 or any(s < 8 for s in args.sizes):
+        raise ValueError(f"--seconds must be > 0 and --sizes >= 8, got {args.seconds} and {args.sizes}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available")
+    results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device)
+    record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "
+                           "with N workers, (b) BatchAugMix with N threads",
+              "n": args.workers, "batch_size": args.batch_size, "seconds": args.seconds,
+              "device": args.device, "results": results, "cpu_count": os.cpu_count(),
+              "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    with atomic_write(args.out, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"wrote {args.out}")
+    return 0

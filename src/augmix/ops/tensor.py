@@ -1,0 +1,321 @@
+"""The AugMix ops on NCHW tensor batches, one parameter per sample.
+
+Each op takes a batch `images` of shape (N, C, H, W) with C in {1, 3}, uint8
+(grey levels 0..255) or floating point (0..1), on any device, and a parameter
+that is a number (shared) or a 1-D tensor of N values (one per sample). The
+result has the input's shape, dtype and device.
+
+On uint8 batches the ops reproduce `augmix.ops.pil` (Pillow 10+): the
+histogram ops and posterize/solarize exactly, color/contrast/brightness with
+PIL's integer luma and truncating blend, sharpness with PIL's 3x3 SMOOTH
+kernel (rounded, border untouched), and the affine ops with PIL's bilinear
+sampling (pixel centres at +0.5, neighbours clamped to the edge, fill where
+the sample point leaves the image, truncation), computed in float32 where PIL
+uses double, so an output rarely differs by one grey level. Float batches
+get the same formulas without the 8-bit rounding; posterize and equalize,
+being defined on 256 levels, quantize to them.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Sequence, Union
+
+import torch
+
+Fill = Union[int, Sequence[int]]
+Param = Union[float, torch.Tensor]
+
+# ITU-R 601-2 luma in PIL's 16-bit fixed point (Convert.c, L24).
+_LUMA = (19595, 38470, 7471)
+
+
+def check_images(images: torch.Tensor, argument: str = "images") -> None:
+    """Raise ValueError unless `images` is an (N, C, H, W) uint8 or float batch, C in {1, 3}."""
+    if not isinstance(images, torch.Tensor):
+        raise ValueError(f"{argument} must be a torch.Tensor (N, C, H, W), got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"{argument} must be an NCHW batch with 1 or 3 channels, "
+                         f"got shape {tuple(images.shape)}")
+    if images.dtype != torch.uint8 and not images.is_floating_point():
+        raise ValueError(f"{argument} must be uint8 (0..255) or floating point (0..1), got {images.dtype}")
+
+
+def per_sample(value: Param, n: int, argument: str, device: torch.device,
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A number or N values -> a 1-D tensor of N values on `device`."""
+    if isinstance(value, torch.Tensor):
+        if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n):
+            raise ValueError(f"{argument} must be a number or a 1-D tensor of {n} values "
+                             f"(one per sample), got shape {tuple(value.shape)}")
+        return value.to(device=device, dtype=dtype).expand(n)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{argument} must be a number or a 1-D tensor of {n} values, "
+                         f"got {type(value).__name__}")
+    return torch.full((n,), value, dtype=dtype, device=device)
+
+
+def _fill_tensor(images: torch.Tensor, fill: Fill) -> torch.Tensor:
+    """fill (a grey level for every channel, or one level per channel) as (1, C, 1, 1)."""
+    channels = images.shape[1]
+    levels = [fill] * channels if isinstance(fill, Real) else list(fill)
+    if len(levels) != channels or any(isinstance(v, bool) or not isinstance(v, Real) or not 0 <= v <= 255
+                                      for v in levels):
+        raise ValueError(f"fill must be a grey level 0..255 or {channels} such levels, got {fill!r}")
+    out = torch.tensor(levels, dtype=torch.float32, device=images.device).view(1, channels, 1, 1)
+    return out.to(torch.uint8) if images.dtype == torch.uint8 else (out / 255).to(images.dtype)
+
+
+def _levels(images: torch.Tensor) -> torch.Tensor:
+    """Grey levels 0..255 as uint8 (float input in [0, 1] is rounded to them)."""
+    if images.dtype == torch.uint8:
+        return images
+    return (images * 255).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _apply_lut(images: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
+    """Map each sample's channel c through its own table: lut is (N, C, 256) uint8."""
+    n, c, h, w = images.shape
+    offsets = torch.arange(n * c, device=images.device).view(n, c, 1) * 256
+    index = _levels(images).view(n, c, h * w).long() + offsets
+    out = lut.reshape(-1).take(index).view(n, c, h, w)
+    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+
+
+# Photometric ops --------------------------------------------------------------------------
+
+def autocontrast(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
+    """Stretch each sample's channel so its darkest pixel is 0 and its brightest 255 (1.0)."""
+    check_images(images)
+    n, c = images.shape[:2]
+    lo, hi = images.reshape(n, c, -1).aminmax(dim=2)
+    flat = hi <= lo  # PIL leaves a constant channel as it is
+    if images.is_floating_point():
+        scale = torch.where(flat, 1.0, hi - lo)
+        return torch.where(flat.view(n, c, 1, 1), images,
+                           (images - lo.view(n, c, 1, 1)) / scale.view(n, c, 1, 1))
+    # PIL: lut[i] = clamp(int(i * scale - lo * scale)), scale = 255 / (hi - lo), in double.
+    lo64, hi64 = lo.double(), hi.double()
+    span = torch.where(flat, 1.0, hi64 - lo64)
+    scale = torch.full_like(span, 255.0) / span  # a true division, as Python's
+    levels = torch.arange(256, dtype=torch.float64, device=images.device)
+    lut = (levels * scale[..., None] + (-lo64 * scale)[..., None]).trunc_().clamp_(0, 255)
+    lut = torch.where(flat[..., None], levels, lut).to(torch.uint8)
+    return _apply_lut(images, lut)
+
+
+def equalize(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
+    """Equalize each sample's channel histogram with PIL's integer recipe."""
+    check_images(images)
+    n, c = images.shape[:2]
+    levels = _levels(images).reshape(n * c, -1)
+    offsets = torch.arange(n * c, device=images.device).view(-1, 1) * 256
+    hist = torch.bincount((levels.long() + offsets).view(-1), minlength=n * c * 256).view(n * c, 256)
+    # PIL: step = (count - count of the top level) // 255; lut[i] = (step // 2 + below(i)) // step.
+    top = 255 - (hist > 0).flip(1).int().argmax(1)
+    step = (levels.shape[1] - hist.gather(1, top.view(-1, 1))) // 255
+    below = hist.cumsum(1) - hist
+    identity = torch.arange(256, device=images.device).expand(n * c, 256)
+    keep = ((hist > 0).sum(1, keepdim=True) <= 1) | (step == 0)
+    lut = torch.where(keep, identity, (step // 2 + below) // step.clamp(min=1)).clamp_(0, 255)
+    return _apply_lut(images, lut.to(torch.uint8).view(n, c, 256))
+
+
+def posterize(images: torch.Tensor, bits: Param) -> torch.Tensor:
+    """Keep the `bits` (1..8) most significant bits of each channel value."""
+    check_images(images)
+    n = images.shape[0]
+    bits_t = per_sample(bits, n, "bits", images.device, torch.int32)
+    if ((bits_t < 0) | (bits_t > 8)).any():
+        raise ValueError(f"bits must be in 0..8, got {bits_t.tolist()}")
+    mask = (255 - ((1 << (8 - bits_t)) - 1)).to(torch.uint8).view(n, 1, 1, 1)
+    out = _levels(images) & mask
+    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+
+
+def solarize(images: torch.Tensor, threshold: Param) -> torch.Tensor:
+    """Invert every value at or above `threshold` (a grey level 0..256; 256 changes nothing)."""
+    check_images(images)
+    n = images.shape[0]
+    t = per_sample(threshold, n, "threshold", images.device, torch.int16).view(n, 1, 1, 1)
+    if images.dtype == torch.uint8:
+        return torch.where(images >= t, 255 - images, images)
+    return torch.where(images * 255 >= t, 1 - images, images)
+
+
+def _blend(degenerate: torch.Tensor, images: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """PIL's Image.blend: degenerate + factor * (image - degenerate), truncated on uint8."""
+    f = factor.to(torch.float32).view(-1, 1, 1, 1)
+    if images.dtype != torch.uint8:
+        return (degenerate + f.to(images.dtype) * (images - degenerate)).clamp_(0, 1)
+    d = degenerate.to(torch.float32)
+    return (d + f * (images.to(torch.float32) - d)).clamp_(0, 255).to(torch.uint8)
+
+
+def _luma(images: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) grey image as PIL's convert('L') makes it (rounded fixed point on uint8)."""
+    r, g, b = images[:, 0:1], images[:, 1:2], images[:, 2:3]
+    if images.dtype == torch.uint8:
+        r, g, b = (ch.to(torch.int32) for ch in (r, g, b))
+        return ((r * _LUMA[0] + g * _LUMA[1] + b * _LUMA[2] + 0x8000) >> 16).to(torch.uint8)
+    return (r * _LUMA[0] + g * _LUMA[1] + b * _LUMA[2]) / 65536
+
+
+def color(images: torch.Tensor, factor: Param) -> torch.Tensor:
+    """Blend with the greyscale image: 0 grey, 1 unchanged (single-channel input is unchanged)."""
+    check_images(images)
+    f = per_sample(factor, images.shape[0], "factor", images.device)
+    if images.shape[1] == 1:
+        return images.clone()
+    return _blend(_luma(images).expand_as(images), images, f)
+
+
+def contrast(images: torch.Tensor, factor: Param) -> torch.Tensor:
+    """Blend with the image's mean grey level (rounded on uint8, as PIL): 0 flat, 1 unchanged."""
+    check_images(images)
+    n = images.shape[0]
+    f = per_sample(factor, n, "factor", images.device)
+    grey = images if images.shape[1] == 1 else _luma(images)
+    if images.dtype == torch.uint8:
+        mean = (grey.reshape(n, -1).sum(1, dtype=torch.int64).double() / grey[0].numel() + 0.5).floor()
+    else:
+        mean = grey.reshape(n, -1).mean(1)
+    return _blend(mean.to(images.dtype).view(n, 1, 1, 1).expand_as(images), images, f)
+
+
+def brightness(images: torch.Tensor, factor: Param) -> torch.Tensor:
+    """Blend with black: 0 black, 1 unchanged."""
+    check_images(images)
+    f = per_sample(factor, images.shape[0], "factor", images.device)
+    return _blend(torch.zeros_like(images), images, f)
+
+
+def _smooth(images: torch.Tensor) -> torch.Tensor:
+    """PIL's ImageFilter.SMOOTH ((1 1 1; 1 5 1; 1 1 1) / 13, rounded); the 1-pixel border is kept."""
+    out = images.clone()
+    if min(images.shape[2:]) < 3:
+        return out
+    x = images.to(torch.int16 if images.dtype == torch.uint8 else images.dtype)
+    rows = x[:, :, :-2] + x[:, :, 1:-1] + x[:, :, 2:]
+    box = rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]
+    total = box + 4 * x[:, :, 1:-1, 1:-1]
+    if images.dtype == torch.uint8:  # round(total / 13), never a tie since 13 is odd
+        out[:, :, 1:-1, 1:-1] = ((2 * total + 13) // 26).to(torch.uint8)
+    else:
+        out[:, :, 1:-1, 1:-1] = total / 13
+    return out
+
+
+def sharpness(images: torch.Tensor, factor: Param) -> torch.Tensor:
+    """Blend with the 3x3 smoothed image (border untouched): 0 smooth, 1 unchanged."""
+    check_images(images)
+    f = per_sample(factor, images.shape[0], "factor", images.device)
+    return _blend(_smooth(images), images, f)
+
+
+# Geometric ops ----------------------------------------------------------------------------
+# Coordinates follow PIL: output pixel (x, y) samples the input at (xin, yin) measured from
+# the image's top-left corner (pixel centres at +0.5); it gets the fill colour unless
+# 0 <= xin < W and 0 <= yin < H; otherwise the value interpolates the pixels around
+# (xin - 0.5, yin - 0.5), with indices clamped to the image.
+
+def _finish(values: torch.Tensor, valid: torch.Tensor, images: torch.Tensor, fill: Fill) -> torch.Tensor:
+    if images.dtype == torch.uint8:
+        values = values.to(torch.uint8)  # PIL truncates (values are >= 0)
+    return torch.where(valid, values, _fill_tensor(images, fill))
+
+
+def _resample_axis(images: torch.Tensor, coord: torch.Tensor, dim: int, fill: Fill) -> torch.Tensor:
+    """Resample along one axis (dim 2: rows, 3: columns) at input coordinates `coord`,
+    shaped to broadcast against (N, 1, H, W); the other coordinate stays at the pixel centre."""
+    size = images.shape[dim]
+    valid = (coord >= 0) & (coord < size)
+    start = (coord - 0.5).floor()
+    frac = (coord - 0.5 - start).to(torch.float32)
+    shape = (images.shape[0], 1, images.shape[2], images.shape[3])
+    i0 = start.long().clamp(0, size - 1).expand(shape)
+    i1 = (start.long() + 1).clamp(0, size - 1).expand(shape)
+    full = images.shape
+    a = images.gather(dim, i0.expand(full))
+    if bool((frac == 0).all()):  # whole-pixel shift: no interpolation
+        return _finish(a, valid, images, fill)
+    a = a.to(torch.float32)
+    b = images.gather(dim, i1.expand(full)).to(torch.float32)
+    return _finish(a + (b - a) * frac, valid, images, fill)
+
+
+def _centres(size: int, images: torch.Tensor) -> torch.Tensor:
+    return torch.arange(size, dtype=torch.float64, device=images.device) + 0.5
+
+
+def shear_x(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
+    """Output pixel (x, y) samples input (x + factor*y, y)."""
+    check_images(images)
+    n, _, h, w = images.shape
+    f = per_sample(factor, n, "factor", images.device, torch.float64).view(n, 1, 1, 1)
+    coord = _centres(w, images).view(1, 1, 1, w) + f * _centres(h, images).view(1, 1, h, 1)
+    return _resample_axis(images, coord, 3, fill)
+
+
+def shear_y(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
+    """Output pixel (x, y) samples input (x, factor*x + y)."""
+    check_images(images)
+    n, _, h, w = images.shape
+    f = per_sample(factor, n, "factor", images.device, torch.float64).view(n, 1, 1, 1)
+    coord = _centres(h, images).view(1, 1, h, 1) + f * _centres(w, images).view(1, 1, 1, w)
+    return _resample_axis(images, coord, 2, fill)
+
+
+def translate_x(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
+    """Output pixel (x, y) samples input (x + pixels, y): content moves left for pixels > 0."""
+    check_images(images)
+    n, _, _, w = images.shape
+    p = per_sample(pixels, n, "pixels", images.device, torch.float64).view(n, 1, 1, 1)
+    return _resample_axis(images, _centres(w, images).view(1, 1, 1, w) + p, 3, fill)
+
+
+def translate_y(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
+    """Output pixel (x, y) samples input (x, y + pixels): content moves up for pixels > 0."""
+    check_images(images)
+    n, _, h, _ = images.shape
+    p = per_sample(pixels, n, "pixels", images.device, torch.float64).view(n, 1, 1, 1)
+    return _resample_axis(images, _centres(h, images).view(1, 1, h, 1) + p, 2, fill)
+
+
+def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor:
+    """Rotate counter-clockwise about the centre (PIL's matrix, bilinear)."""
+    check_images(images)
+    n, c, h, w = images.shape
+    angle = -per_sample(degrees, n, "degrees", images.device, torch.float64) * (math.pi / 180)
+    # Image.rotate rounds cos/sin to 15 decimals and maps about (w/2, h/2).
+    cos = torch.round(torch.cos(angle) * 1e15) / 1e15
+    sin = torch.round(torch.sin(angle) * 1e15) / 1e15
+    cx, cy = w / 2.0, h / 2.0
+    tx = cos * -cx + sin * -cy + cx
+    ty = -sin * -cx + cos * -cy + cy
+    xs = _centres(w, images).view(1, 1, w)
+    ys = _centres(h, images).view(1, h, 1)
+    view = (n, 1, 1)
+    xin = cos.view(view) * xs + sin.view(view) * ys + tx.view(view)
+    yin = -sin.view(view) * xs + cos.view(view) * ys + ty.view(view)
+    valid = ((xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)).view(n, 1, h, w)
+    x0f, y0f = (xin - 0.5).floor(), (yin - 0.5).floor()
+    dx = (xin - 0.5 - x0f).to(torch.float32).view(n, 1, h * w)
+    dy = (yin - 0.5 - y0f).to(torch.float32).view(n, 1, h * w)
+    x0, y0 = x0f.long(), y0f.long()
+    cols = (x0.clamp(0, w - 1), (x0 + 1).clamp(0, w - 1))
+    rows = (y0.clamp(0, h - 1) * w, (y0 + 1).clamp(0, h - 1) * w)
+    flat = images.reshape(n, c, h * w)
+
+    def pick(row: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
+        return flat.gather(2, (row + col).view(n, 1, h * w).expand(n, c, h * w)).to(torch.float32)
+
+    top = pick(rows[0], cols[0])
+    top = top + (pick(rows[0], cols[1]) - top) * dx
+    bottom = pick(rows[1], cols[0])
+    bottom = bottom + (pick(rows[1], cols[1]) - bottom) * dx
+    values = (top + (bottom - top) * dy).view(n, c, h, w)
+    if images.is_floating_point():
+        values = values.to(images.dtype)
+    return _finish(values, valid, images, fill)
+

@@ -1,0 +1,246 @@
+"""BatchAugMix: the per-image recipe per sample, its statistics, reproducibility, the data set mode."""
+import io
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import stats
+from torch.utils.data import DataLoader
+
+import augmix.batch as batch_module
+from augmix import AugMix, AugMixDataset, BatchAugMix
+from augmix.augment import (ALL_OPS, BASE_OPS, INT_OPS, PARAMETERLESS_OPS, SIGNED_OPS, magnitude, mix,
+                            sample_plan, to_tensor)
+from augmix.batch import sample_batch_plan
+from augmix.ops import tensor as tensor_ops
+
+P_MIN = 1e-3  # fixed seeds: deterministic tests, the threshold only guards the model
+
+
+def _nchw(arrays):
+    return torch.from_numpy(np.ascontiguousarray(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def _batch_plan(n, seed=0, size=(32, 32), **kwargs):
+    return sample_batch_plan(torch.Generator().manual_seed(seed), n, size, **kwargs)
+
+
+def _calls(plan):
+    return [c for p in plan.to_mix_plans() for chain in p.chains for c in chain]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"all_ops": True}, {"severity": 10, "width": 4, "depth": 2}])
+def test_same_plan_same_result_as_the_per_image_path(kwargs, cifar_images):
+    """Given the same draws, the batch equals per-image `mix` up to the ops' rare one-level differences."""
+    augmix = BatchAugMix(seed=0, **kwargs)
+    plan = augmix.sample_plan(len(cifar_images), (32, 32))
+    got = augmix.apply(_nchw(cifar_images), plan)
+    expected = torch.stack([mix(Image.fromarray(a), p, to_tensor).image
+                            for a, p in zip(cifar_images, plan.to_mix_plans())])
+    diff = (got - expected).abs() * 255
+    assert got.dtype == torch.float32 and got.shape == expected.shape
+    assert diff.max() <= 1 and diff.mean() < 0.01
+
+
+def test_op_choice_is_uniform_and_per_sample():
+    for all_ops, names in ((False, BASE_OPS), (True, ALL_OPS)):
+        plan = _batch_plan(2000, all_ops=all_ops)
+        counts = Counter(c.name for c in _calls(plan))
+        assert set(counts) == set(names)
+        assert stats.chisquare([counts[n] for n in names]).pvalue > P_MIN
+        first_ops = plan.ops[:, 0, 0]
+        assert len(set(first_ops.tolist())) == len(names)  # not one op for the whole batch
+
+
+def test_depth_is_uniform_1_to_3_per_chain_or_fixed():
+    plan = _batch_plan(2000)
+    depths = (plan.ops >= 0).sum(2).flatten().tolist()
+    counts = Counter(depths)
+    assert set(counts) == {1, 2, 3}
+    assert stats.chisquare([counts[d] for d in (1, 2, 3)]).pvalue > P_MIN
+    assert set((_batch_plan(50, depth=4).ops >= 0).sum(2).flatten().tolist()) == {4}
+
+
+@pytest.mark.parametrize("severity", [1, 3, 10])
+def test_levels_and_params_match_the_per_image_distribution(severity):
+    plan = _batch_plan(2000, severity=severity)
+    calls = [c for c in _calls(plan) if c.level is not None]
+    levels = np.array([c.level for c in calls])
+    assert levels.min() >= 0.1 and levels.max() < severity
+    assert stats.kstest(levels, stats.uniform(0.1, severity - 0.1).cdf).pvalue > P_MIN
+    for c in calls:
+        expected = magnitude(c.name, c.level, 32, 32)
+        assert abs(c.param) == (int(expected) if c.name in INT_OPS else expected)
+    rng = np.random.default_rng(0)
+    reference = [c for _ in range(2000) for ch in sample_plan(rng, (32, 32), severity=severity).chains
+                 for c in ch]
+    for name in ("rotate", "shear_x", "translate_y", "solarize"):
+        ours = [c.param for c in calls if c.name == name]
+        theirs = [c.param for c in reference if c.name == name]
+        assert stats.ks_2samp(ours, theirs).pvalue > P_MIN, name
+
+
+def test_signs_are_fair_coins_and_only_on_geometric_ops():
+    calls = [c for c in _calls(_batch_plan(3000, all_ops=True)) if c.param is not None]
+    for name in SIGNED_OPS:
+        signs = [np.sign(c.param) for c in calls if c.name == name and c.param != 0]
+        assert stats.binomtest(sum(s > 0 for s in signs), len(signs)).pvalue > P_MIN
+    assert min(c.param for c in calls if c.name not in SIGNED_OPS) > 0
+
+
+@pytest.mark.parametrize("alpha,width", [(1.0, 3), (0.5, 4), (2.0, 2)])
+def test_dirichlet_and_beta_weights(alpha, width):
+    plan = _batch_plan(2000, alpha=alpha, width=width, depth=1)
+    w, m = plan.chain_weights.numpy(), plan.skip_weights.numpy()
+    assert w.dtype == np.float32 and m.dtype == np.float32
+    assert np.allclose(w.sum(1), 1, atol=1e-6)
+    assert stats.kstest(w[:, 0], stats.beta(alpha, (width - 1) * alpha).cdf).pvalue > P_MIN
+    assert stats.kstest(m, stats.beta(alpha, alpha).cdf).pvalue > P_MIN
+
+
+def _real_images(cifar_npz, n):
+    blob, offsets = cifar_npz["train_jpeg"], cifar_npz["train_offsets"]
+    return np.stack([np.asarray(Image.open(io.BytesIO(blob[offsets[i]:offsets[i + 1]].tobytes()))
+                                .convert("RGB")) for i in range(n)])
+
+
+@pytest.mark.parametrize("views,tolerance", [
+    (1500, 0.05), pytest.param(10000, 0.02, marks=pytest.mark.slow)])
+def test_change_statistics_match_the_per_image_path(views, tolerance, cifar_npz):
+    """Mean and std of |aug - clean| over many views agree with the per-image path."""
+    images = _real_images(cifar_npz, views)
+    batched = BatchAugMix(seed=0)(_nchw(images))
+    per_image = AugMix(seed=0)
+    reference = torch.stack([per_image(a) for a in images])
+    clean = _nchw(images).float() / 255
+    ours, theirs = (batched - clean).abs(), (reference - clean).abs()
+    assert abs(ours.mean() / theirs.mean() - 1) < tolerance
+    assert abs(ours.std() / theirs.std() - 1) < tolerance
+
+
+def test_copies_of_one_image_get_different_views(cifar_images):
+    x = _nchw(cifar_images[:1]).expand(256, -1, -1, -1).contiguous()
+    out = BatchAugMix(seed=0)(x).flatten(1)
+    _, counts = torch.unique(out, dim=0, return_counts=True)
+    equal_pairs = int((counts * (counts - 1) // 2).sum())
+    assert 1 - equal_pairs / (256 * 255 // 2) >= 0.95
+
+
+def test_seeded_generator_repeats_and_seeds_differ(cifar_images):
+    x = _nchw(cifar_images[:32])
+    a = BatchAugMix(generator=torch.Generator().manual_seed(4)).jsd_views(x)
+    b = BatchAugMix(generator=torch.Generator().manual_seed(4)).jsd_views(x)
+    c = BatchAugMix(seed=5).jsd_views(x)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_each_op_runs_only_on_the_samples_that_drew_it(cifar_images, monkeypatch):
+    rows = Counter()
+    for name in ALL_OPS:
+        original = getattr(tensor_ops, name)
+
+        def counting(images, *args, _original=original, _name=name, **kwargs):
+            rows[_name] += images.shape[0]
+            return _original(images, *args, **kwargs)
+        monkeypatch.setattr(tensor_ops, name, counting)
+    augmix = BatchAugMix(seed=1, all_ops=True)
+    plan = augmix.sample_plan(64, (32, 32))
+    augmix.apply(_nchw(cifar_images), plan)
+    drawn = Counter(c.name for c in _calls(plan))
+    assert rows == drawn
+    assert sum(rows.values()) < 64 * 3 * 3  # far fewer than every op on every image
+
+
+def test_outputs_range_normalization_and_jsd_layout(cifar_images):
+    x = _nchw(cifar_images[:16])
+    out = BatchAugMix(seed=0)(x)
+    assert out.shape == x.shape and out.dtype == torch.float32
+    assert 0 <= out.min() and out.max() <= 1
+    assert (out * 255 - (out * 255).round()).abs().max() > 1e-3  # mixed in float, not re-quantized
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
+    normalized = BatchAugMix(seed=0, mean=mean, std=std)(x)
+    expected = (out - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    assert torch.allclose(normalized, expected, atol=1e-5)
+    views = BatchAugMix(seed=0).jsd_views(x)
+    assert views.shape == (48, 3, 32, 32)
+    assert torch.equal(views[:16], x.float() / 255)
+    assert not torch.equal(views[16:32], views[32:])
+    assert BatchAugMix(seed=0)(x.float() / 255).shape == x.shape
+    grey = _nchw(cifar_images[:4, :, :, :1])
+    assert BatchAugMix(seed=0)(grey).shape == (4, 1, 32, 32)
+
+
+@pytest.mark.parametrize("kwargs,argument", [
+    ({"severity": 0}, "severity"), ({"width": 0}, "width"), ({"depth": 0}, "depth"),
+    ({"alpha": -1.0}, "alpha"), ({"mean": (0.5,)}, "mean and std"),
+    ({"seed": 1, "generator": torch.Generator()}, "seed"), ({"generator": np.random.default_rng()}, "generator"),
+])
+def test_bad_parameters_name_the_argument(kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        BatchAugMix(**kwargs)
+
+
+def test_bad_batches_are_rejected_clearly():
+    with pytest.raises(ValueError, match="NCHW"):
+        BatchAugMix(seed=0)(torch.zeros(3, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="fill"):
+        BatchAugMix(seed=0, fill=(1, 2))(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
+
+
+class _Arrays(torch.utils.data.Dataset):
+    def __init__(self, images):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images[i], i
+
+
+def _epoch(loader):
+    views, labels = [], []
+    for (clean, aug1, aug2), y in loader:
+        views.append(torch.cat([clean, aug1, aug2], 1))
+        labels.append(y)
+    return torch.cat(views), torch.cat(labels)
+
+
+def test_batched_dataset_is_reproducible_across_workers(cifar_images):
+    ds = AugMixDataset(_Arrays(cifar_images[:24]), seed=2, batched=True)
+    (v0, y0), (v2, y2) = (_epoch(DataLoader(ds, batch_size=8, num_workers=w)) for w in (0, 2))
+    assert torch.equal(y0, y2) and torch.equal(v0, v2)
+    assert v0.shape == (24, 9, 32, 32)
+    assert torch.equal(v0[:, :3], _nchw(cifar_images[:24]).float() / 255)
+    ds.set_epoch(1)
+    assert not torch.equal(_epoch(DataLoader(ds, batch_size=8))[0], v0)
+    (single, label) = AugMixDataset(_Arrays(cifar_images[:4]), jsd=False, seed=2, batched=True)[3]
+    assert single.shape == (3, 32, 32) and label == 3
+
+
+def test_batched_dataset_rejects_mixed_sizes_and_preprocess(cifar_images):
+    images = [cifar_images[0], cifar_images[1][:16]]
+    with pytest.raises(ValueError, match="one size"):
+        AugMixDataset(_Arrays(images), batched=True).__getitems__([0, 1])
+    with pytest.raises(ValueError, match="preprocess"):
+        AugMixDataset(_Arrays(images), batched=True, preprocess=to_tensor)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_matches_cpu_for_the_same_plan(cifar_images):
+    augmix = BatchAugMix(seed=0, all_ops=True)
+    plan = augmix.sample_plan(64, (32, 32))
+    x = _nchw(cifar_images)
+    cpu = augmix.apply(x, plan)
+    cuda = augmix.to("cuda").apply(x.cuda(), plan).cpu()
+    assert (cpu - cuda).abs().max() * 255 <= 1
+
+
+def test_parameterless_ops_have_no_level():
+    plan = _batch_plan(200)
+    for c in _calls(plan):
+        assert (c.param is None) == (c.name in PARAMETERLESS_OPS)
+    assert batch_module.BatchPlan is type(plan)
