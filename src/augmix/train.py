@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from augmix import distributed
 from augmix.atomic import atomic_write
 from augmix.augment import to_tensor
+from augmix.batch import BatchAugMix
 from augmix.baselines import METHODS, adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
 from augmix.checkpoint import FILENAME, read_checkpoint, restore_model, save_checkpoint
 from augmix.data.augmix_dataset import AugMixDataset
@@ -51,7 +52,7 @@ from augmix.train_config import (AMP, AUGMENT_ON, METHOD_NAMES, TrainConfig, loa
                                  make_config, recipe_names, resumed_config)
 
 # Stream ids for derive_seed: one per independent use of the run's seed.
-_INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER = range(6)
+_INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER, _DEVICE_AUGMIX = range(7)
 RUN_FILES = (FILENAME, "config.json", "metrics.jsonl", "metrics.csv")
 
 
@@ -105,20 +106,18 @@ def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list
     return mixed, [geometric, mixed]
 
 
-def _device_augmix(config: TrainConfig, device: torch.device
-                   ) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
-    """The batched AugMix engine (`augmix.BatchAugMix`) for `--augment-on device`."""
-    import augmix
+class _DeviceAugMix:
+    """`--augment-on device`: BatchAugMix on the device, its draws reseeded for every step."""
 
-    engine_cls = getattr(augmix, "BatchAugMix", None)
-    if engine_cls is None:
-        raise ValueError("--augment-on device needs the batched engine augmix.BatchAugMix, which "
-                         "this installation does not have yet; use --augment-on workers")
-    engine = engine_cls(severity=config.severity, width=config.width, depth=config.depth,
-                        alpha=config.alpha, all_ops=config.all_ops)
-    if isinstance(engine, torch.nn.Module):
-        engine = engine.to(device)
-    return lambda images, generator: engine(images, generator=generator)
+    def __init__(self, config: TrainConfig, device: torch.device):
+        self.generator, self.jsd = torch.Generator(), config.jsd  # BatchAugMix draws on the CPU
+        self.engine = BatchAugMix(config.severity, config.width, config.depth, config.alpha,
+                                  config.all_ops, generator=self.generator).to(device)
+
+    def __call__(self, images: torch.Tensor, seed: int) -> torch.Tensor:
+        """uint8 (B, C, H, W) -> [clean; aug1; aug2] (3B) with JSD, else the B AugMix views."""
+        self.generator.manual_seed(seed)
+        return self.engine.jsd_views(images) if self.jsd else self.engine(images)
 
 
 def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.device:
@@ -199,7 +198,7 @@ class Trainer:
         self.std = tuple(config.std) if config.std is not None else self.info.std
         self.normalize = adversarial.normalizer(self.mean, self.std)
         self.train_set, self.epoch_aware = _train_dataset(train_base, self.info, config)
-        self.device_augmix = (_device_augmix(config, self.device) if config.method == "augmix"
+        self.device_augmix = (_DeviceAugMix(config, self.device) if config.method == "augmix"
                               and config.augment_on == "device" else None)
         self.sampler = torch.utils.data.DistributedSampler(
             self.train_set, num_replicas=self.group.world_size, rank=self.group.rank,
@@ -285,11 +284,10 @@ class Trainer:
         method = config.method
         if method == "augmix":
             if self.device_augmix is not None:
-                clean = images.float().div_(255)
-                views = [self.device_augmix(images, generator) for _ in range(2 if config.jsd else 1)]
-                images = (clean, *views) if config.jsd else views[0]
+                images = self.device_augmix(images, derive_seed(config.seed, _DEVICE_AUGMIX,
+                                                                self.group.rank, self.step))
             if config.jsd:
-                logits = self._forward(torch.cat(images))
+                logits = self._forward(images if torch.is_tensor(images) else torch.cat(images))
                 return self.jsd_loss(logits, targets), logits[:targets.shape[0]]
             logits = self._forward(images)
             return F.cross_entropy(logits.float(), targets), logits
