@@ -85,6 +85,7 @@ def test_load_model_gives_the_trained_model_and_its_meta(tiny_run):
     model, meta = load_model(run)
     assert meta["model"] == "wrn-10-1" and meta["num_classes"] == 10
     assert meta["mean"] == [0.5, 0.5, 0.5] and meta["dataset"] == "synthetic"
+    assert meta["synthetic_seed"] == TINY["seed"]
     assert len(meta["classes"]) == 10 and meta["image_size"] == 32
     assert not model.training
     assert _same_state(model.state_dict(), _weights(run))
@@ -265,3 +266,11 @@ def test_a_killed_run_resumes_bit_identically(tmp_path):
                     "--quiet"], env=env, check=True, capture_output=True, timeout=600)
     assert not [p for p in killed.iterdir() if p.name.startswith(".")]  # no temporary leftovers
     assert _same_state(_weights(tmp_path / "whole"), _weights(killed))
+
+
+def test_augmix_eval_reads_a_training_run(tmp_path, tiny_run):
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    assert cli.main(["eval", str(run), "--corrupted", "generate", "--corruptions", "gaussian_noise",
+                     "--severities", "1", "--limit", "200"]) == 0
+    results = json.loads((run / "results.json").read_text())
+    assert results["dataset"] == "synthetic"

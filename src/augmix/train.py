@@ -237,8 +237,11 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
-        return {"mean": list(self.mean), "std": list(self.std), "dataset": self.info.name,
+        meta = {"mean": list(self.mean), "std": list(self.std), "dataset": self.info.name,
                 "classes": list(self.info.classes), "image_size": self.info.image_size}
+        if self.info.name == "synthetic":  # the seed of its test split, for `augmix eval`
+            meta["synthetic_seed"] = self.config.seed
+        return meta
 
     def _save(self) -> None:
         save_checkpoint(self.run_dir / FILENAME, {

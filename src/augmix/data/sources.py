@@ -29,7 +29,7 @@ SYNTHETIC_SIZES = (10_000, 2_000)
 @dataclass(frozen=True)
 class DataInfo:
     """What a run needs to know about its data."""
-    name: str
+    name: str  # synthetic, cifar10, cifar100, or imagenet for an image-folder tree
     num_classes: int
     image_size: int
     mean: tuple[float, ...]
@@ -72,7 +72,7 @@ def _folder(path: Path):
     test = ImageFolder(val_dir, transform=imagenet_eval(224, 256))
     if test.classes != train.classes:
         raise ValueError(f"{val_dir} and {train_dir} must have the same class folders")
-    return train, test, DataInfo(str(path), len(train.classes), 224, IMAGENET_MEAN,
+    return train, test, DataInfo("imagenet", len(train.classes), 224, IMAGENET_MEAN,
                                  IMAGENET_STD, train.classes)
 
 
