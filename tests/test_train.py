@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -274,3 +275,25 @@ def test_augmix_eval_reads_a_training_run(tmp_path, tiny_run):
                      "--severities", "1", "--limit", "200"]) == 0
     results = json.loads((run / "results.json").read_text())
     assert results["dataset"] == "synthetic"
+
+
+def test_imagenet_recipe_on_an_image_folder_tree(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 4), ("val", 2)):
+        for cls in ("n01", "n02"):
+            folder = tmp_path / "tree" / split / cls
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i}.jpg")
+    config = make_config("imagenet-resnet-50", data=str(tmp_path / "tree"), model="wrn-10-1",
+                         batch_size=4, eval_batch_size=4, epochs=6, stop_after=1, workers=0)
+    run = train(config, out=tmp_path / "run", progress=False)
+    payload = read_checkpoint(run)
+    assert payload["meta"]["dataset"] == "imagenet" and payload["meta"]["image_size"] == 224
+    assert payload["meta"]["classes"] == ["n01", "n02"]
+    assert payload["records"][0]["train_images"] == 8 and payload["step"] == 2
+    # The official ImageNet schedule: lr x batch/256, constant within the first third.
+    assert payload["records"][0]["lr"] == pytest.approx(0.1 * 4 / 256)

@@ -136,3 +136,5 @@ def test_step_thirds_matches_the_official_imagenet_schedule():
     schedule = StepThirds(steps_per_epoch=10, epochs=90, batch_size=512)
     assert schedule(0) == 2.0 and schedule(299) == 2.0
     assert schedule(300) == pytest.approx(0.2) and schedule(600) == pytest.approx(0.02)
+    # imagenet.py's rule for fewer than 3 epochs: k = 0, so 0.01 from the start.
+    assert StepThirds(10, 2, 256)(0) == pytest.approx(0.01)
