@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -67,7 +68,8 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     print(f"{args.model}, batch {args.batch_size}, {args.workers} workers, device {args.device}, "
           f"amp {args.amp}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{platform.processor() or platform.machine()}")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
     for name, setting in SETTINGS.items():
         config = make_config(**base, **setting)
         with tempfile.TemporaryDirectory() as tmp:
@@ -81,8 +83,11 @@ def main() -> None:
         figures["ratio_to_reference"] = figures["train_images_per_s"] / reference
         print(f"{name:36s} {figures['train_images_per_s']:12.1f} {figures['ratio_to_reference']:7.2f} "
               f"{figures['loader_images_per_s']:13.1f}")
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} at the end (other processes share the CPUs: compare ratios)")
     with atomic_write(Path(args.out), "w") as f:
-        json.dump({"args": vars(args), "torch": torch.__version__, "results": results}, f, indent=2)
+        json.dump({"args": vars(args), "torch": torch.__version__, "load_average_end": load,
+                   "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":
