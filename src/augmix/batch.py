@@ -25,7 +25,7 @@ from augmix.ops import tensor as tensor_ops
 
 # Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
 # stay in cache (large temporaries cost page faults on every call).
-CPU_CHUNK_BYTES = 1 << 20
+CPU_CHUNK_BYTES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -103,25 +103,29 @@ def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
                  names: Sequence[str], fill: tensor_ops.Fill = 0) -> torch.Tensor:
     """Run one chain per row: row r gets ops[r, 0], ops[r, 1], ... (-1: nothing) on images[r].
 
-    At each step the rows that drew the same op are transformed in one call.
+    Before each step the rows are reordered so that those drawing the same op are adjacent;
+    each op then transforms its own slice in one call (`ops` and `params` are CPU tensors).
     """
-    state = images.clone()
-    device = images.device
+    state = images
+    order = torch.arange(ops.shape[0])  # state row i holds chain order[i]
     for step in range(ops.shape[1]):
+        drawn = ops[order, step]
+        regroup = torch.argsort(drawn, stable=True)
+        order, drawn = order[regroup], drawn[regroup]
+        state = state.index_select(0, regroup.to(state.device))
+        ends = torch.bincount(drawn + 1, minlength=len(names) + 1).cumsum(0).tolist()
         for index, name in enumerate(names):
-            rows = (ops[:, step] == index).nonzero().squeeze(1)
-            if rows.numel() == 0:
+            start, end = ends[index], ends[index + 1]
+            if start == end:
                 continue
             fn = getattr(tensor_ops, name)
-            subset = state.index_select(0, rows.to(device))
+            rows = state[start:end]
             if name in PARAMETERLESS_OPS:
-                out = fn(subset)
-            elif name in SIGNED_OPS:
-                out = fn(subset, params[rows, step].to(device), fill)
-            else:
-                out = fn(subset, params[rows, step].to(device))
-            state.index_copy_(0, rows.to(device), out)
-    return state
+                state[start:end] = fn(rows)
+                continue
+            param = params[order[start:end], step].to(state.device)
+            state[start:end] = fn(rows, param, fill) if name in SIGNED_OPS else fn(rows, param)
+    return state.index_select(0, torch.argsort(order).to(state.device))
 
 
 class BatchAugMix(nn.Module):
@@ -196,19 +200,19 @@ class BatchAugMix(nn.Module):
         if x.device.type == "cpu":
             chunk = max(1, CPU_CHUNK_BYTES // (width * x[0].numel() * x.element_size()))
         out = torch.empty((n_out, c, h, w), dtype=torch.float32, device=x.device)
+        scale = 1 / 255 if x.dtype == torch.uint8 else 1.0
         for start in range(0, n_out, chunk):
             rows = slice(start, min(start + chunk, n_out))
-            src = sources[rows].to(x.device)
-            images = x.index_select(0, src)
-            chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, plan.ops.shape[2]),
-                                  plan.params[rows].reshape(-1, plan.ops.shape[2]), plan.names, self.fill)
-            m = plan.skip_weights[rows].to(x.device).view(-1, 1)
-            coefs = torch.cat([1 - m, m * plan.chain_weights[rows].to(x.device)], 1)
-            stacked = torch.cat([images.unsqueeze(1), chains.view(-1, width, c, h, w)], 1)
-            stacked = stacked.reshape(stacked.shape[0], width + 1, -1).to(torch.float32)
-            if x.dtype == torch.uint8:
-                coefs = coefs / 255
-            out[rows] = torch.bmm(coefs.unsqueeze(1), stacked).view(-1, c, h, w)
+            images = x.index_select(0, sources[rows].to(x.device))
+            depth = plan.ops.shape[2]
+            chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, depth),
+                                  plan.params[rows].reshape(-1, depth), plan.names, self.fill)
+            m = plan.skip_weights[rows].to(x.device).view(-1, 1, 1)
+            weights = (m * scale) * plan.chain_weights[rows].to(x.device).unsqueeze(1)
+            clean = images.reshape(len(images), 1, -1).to(torch.float32) * ((1 - m) * scale)
+            torch.baddbmm(clean, weights, chains.view(len(images), width, -1).to(torch.float32),
+                          out=out[rows].view(len(images), 1, -1))
+        out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
         return (out - self.mean) / self.std if self.normalize else out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
