@@ -12,6 +12,7 @@ on the samples that chose it, and the batch is never looped over in Python.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -135,7 +136,9 @@ class BatchAugMix(nn.Module):
     `mean`/`std` when given); `jsd_views(x)` returns [clean; aug1; aug2]
     concatenated (3N samples) for one forward pass with the JSD loss. Every
     draw is per sample, from `generator` (a CPU torch.Generator) or a fresh
-    one seeded with `seed`.
+    one seeded with `seed`. On the CPU the batch is split into chunks run by
+    `threads` threads (default: torch.get_num_threads()); the result does not
+    depend on it.
 
     >>> aug = BatchAugMix(seed=0)
     >>> aug(torch.zeros(4, 3, 32, 32, dtype=torch.uint8)).shape
@@ -145,8 +148,12 @@ class BatchAugMix(nn.Module):
     def __init__(self, severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                  all_ops: bool = False, *, fill: tensor_ops.Fill = 0,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
-                 seed: int | None = None, generator: torch.Generator | None = None):
+                 seed: int | None = None, generator: torch.Generator | None = None,
+                 threads: int | None = None):
         super().__init__()
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be None (torch.get_num_threads()) or an int >= 1, got {threads!r}")
+        self.threads = threads
         check_params(severity, width, depth, alpha)
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
@@ -194,26 +201,50 @@ class BatchAugMix(nn.Module):
         self._check(x)
         n_out = len(plan)
         sources = torch.arange(n_out) if sources is None else sources
-        width = plan.ops.shape[1]
-        c, h, w = x.shape[1:]
-        chunk = n_out
-        if x.device.type == "cpu":
-            chunk = max(1, CPU_CHUNK_BYTES // (width * x[0].numel() * x.element_size()))
-        out = torch.empty((n_out, c, h, w), dtype=torch.float32, device=x.device)
-        scale = 1 / 255 if x.dtype == torch.uint8 else 1.0
-        for start in range(0, n_out, chunk):
-            rows = slice(start, min(start + chunk, n_out))
-            images = x.index_select(0, sources[rows].to(x.device))
-            depth = plan.ops.shape[2]
-            chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, depth),
-                                  plan.params[rows].reshape(-1, depth), plan.names, self.fill)
-            m = plan.skip_weights[rows].to(x.device).view(-1, 1, 1)
-            weights = (m * scale) * plan.chain_weights[rows].to(x.device).unsqueeze(1)
-            clean = images.reshape(len(images), 1, -1).to(torch.float32) * ((1 - m) * scale)
-            torch.baddbmm(clean, weights, chains.view(len(images), width, -1).to(torch.float32),
-                          out=out[rows].view(len(images), 1, -1))
+        out = torch.empty((n_out, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        if x.device.type != "cpu":
+            self._mix_rows(x, plan, sources, out, slice(0, n_out))
+        else:
+            self._apply_on_cpu(x, plan, sources, out)
         out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
         return (out - self.mean) / self.std if self.normalize else out
+
+    def _apply_on_cpu(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor, out: torch.Tensor) -> None:
+        """Cache-sized chunks, spread over `threads` Python threads that each run torch
+        single-threaded: many small ops scale far better this way than with torch's own
+        threads, whose barriers stall whenever another process takes a core."""
+        n_out, threads = len(plan), self.threads or torch.get_num_threads()
+        per_chunk = max(1, CPU_CHUNK_BYTES // (plan.ops.shape[1] * x[0].numel() * x.element_size()))
+        per_chunk = min(per_chunk, -(-n_out // threads))
+        chunks = [slice(s, min(s + per_chunk, n_out)) for s in range(0, n_out, per_chunk)]
+        if threads == 1 or len(chunks) == 1:
+            for rows in chunks:
+                self._mix_rows(x, plan, sources, out, rows)
+            return
+        previous = torch.get_num_threads()
+
+        def work(rows: slice) -> None:
+            torch.set_num_threads(1)  # per OS thread under OpenMP
+            self._mix_rows(x, plan, sources, out, rows)
+        try:
+            with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+                list(pool.map(work, chunks))
+        finally:
+            torch.set_num_threads(previous)
+
+    def _mix_rows(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor, out: torch.Tensor,
+                  rows: slice) -> None:
+        """Run the chains of plan rows `rows` and write their mixes into out[rows]."""
+        width, depth = plan.ops.shape[1:]
+        images = x.index_select(0, sources[rows].to(x.device))
+        chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, depth),
+                              plan.params[rows].reshape(-1, depth), plan.names, self.fill)
+        scale = 1 / 255 if x.dtype == torch.uint8 else 1.0
+        m = plan.skip_weights[rows].to(x.device).view(-1, 1, 1)
+        weights = (m * scale) * plan.chain_weights[rows].to(x.device).unsqueeze(1)
+        clean = images.reshape(len(images), 1, -1).to(torch.float32) * ((1 - m) * scale)
+        torch.baddbmm(clean, weights, chains.view(len(images), width, -1).to(torch.float32),
+                      out=out[rows].view(len(images), 1, -1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The AugMix view of every image of x (N, C, H, W)."""
