@@ -137,6 +137,13 @@ def test_seeded_generator_repeats_and_seeds_differ(cifar_images):
     assert not torch.equal(a, c)
 
 
+def test_threads_do_not_change_the_result(cifar_images):
+    x = _nchw(cifar_images)
+    one = BatchAugMix(seed=3, threads=1)
+    plan = one.sample_plan(64, (32, 32))
+    assert torch.equal(one.apply(x, plan), BatchAugMix(seed=3, threads=3).apply(x, plan))
+
+
 def test_each_op_runs_only_on_the_samples_that_drew_it(cifar_images, monkeypatch):
     rows = Counter()
     for name in ALL_OPS:
@@ -177,6 +184,7 @@ def test_outputs_range_normalization_and_jsd_layout(cifar_images):
     ({"severity": 0}, "severity"), ({"width": 0}, "width"), ({"depth": 0}, "depth"),
     ({"alpha": -1.0}, "alpha"), ({"mean": (0.5,)}, "mean and std"),
     ({"seed": 1, "generator": torch.Generator()}, "seed"), ({"generator": np.random.default_rng()}, "generator"),
+    ({"threads": 0}, "threads"),
 ])
 def test_bad_parameters_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=argument):

@@ -292,36 +292,87 @@ def _distinct(value: Param, images: torch.Tensor, argument: str) -> tuple[torch.
     return distinct.view(-1, 1, 1), maps
 
 
+def _shear_rows(images: torch.Tensor, factor: torch.Tensor, fill: Fill) -> torch.Tensor:
+    """shear_x: row y of sample n moves by s = factor[n] * (y + 0.5), i.e. whole pixels k and a
+    fraction r. Both taps of every row are windows of one padded buffer (strided copies);
+    the pixels whose sample point leaves the row (a prefix and a suffix) get the fill."""
+    n, c, h, w = images.shape
+    shift = factor.view(n, 1) * (torch.arange(h, dtype=torch.float64, device=images.device) + 0.5)
+    whole = shift.floor()
+    frac = (shift - whole).to(torch.float32).view(n, h, 1, 1)
+    whole = whole.long()
+    pad = int(whole.abs().max()) + 2
+    edge = images.index_select(3, torch.tensor([0, w - 1], device=images.device))
+    border = _fill_tensor(images, fill).expand(n, c, h, pad)
+    padded = torch.cat([border, edge[..., :1], images, edge[..., 1:], border], 3)
+    windows = padded.unfold(3, w, 1)  # (n, c, h, positions, w); window p starts at p - pad - 1
+    rows = torch.arange(n, device=images.device).view(n, 1), torch.arange(h, device=images.device)
+    start = whole + pad + 1
+    as_float = images.dtype if images.is_floating_point() else torch.float32
+    a = windows[rows[0], :, rows[1], start].to(as_float)  # (n, h, c, w)
+    b = windows[rows[0], :, rows[1], start + 1].to(as_float)
+    values = a + (b - a) * frac.to(as_float)
+    out = torch.empty_like(images)
+    out.permute(0, 2, 1, 3).copy_(values)  # truncates on uint8, as PIL
+    # PIL fills where x + 0.5 + shift leaves [0, w): a prefix and a suffix of each row.
+    xin = torch.arange(w, dtype=torch.float64, device=images.device) + 0.5 + shift.view(n, h, 1)
+    outside = ((xin < 0) | (xin >= w)).view(n, 1, h, w)
+    fill_values = _fill_tensor(images, fill)
+    return out.mul_(~outside).add_(outside * fill_values)
+
+
 def shear_x(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x + factor*y, y)."""
     check_images(images)
-    xs, ys = _grid(images)
-    f, maps = _distinct(factor, images, "factor")
-    return _sample(images, xs + f * ys, ys, fill, maps)
+    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    return _shear_rows(images, f, fill)
 
 
 def shear_y(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
-    """Output pixel (x, y) samples input (x, factor*x + y)."""
+    """Output pixel (x, y) samples input (x, factor*x + y): shear_x of the transposed image."""
     check_images(images)
+    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    return _shear_rows(images.transpose(2, 3), f, fill).transpose(2, 3).contiguous()
+
+
+def _shift(images: torch.Tensor, shift: torch.Tensor, dim: int, fill: Fill) -> torch.Tensor:
+    """Whole-pixel translation along dim (3: x, 2: y): out[i] = images[i + shift], fill outside.
+
+    Every shifted image is a window of one fill-padded buffer, so the move is a strided copy
+    (no per-pixel index), many times faster than gathering.
+    """
+    n, c, h, w = images.shape
+    pad = int(shift.abs().max())
+    block = list(images.shape)
+    block[dim] = pad
+    border = _fill_tensor(images, fill).expand(block)
+    padded = torch.cat([border, images, border], dim)
+    pick = torch.arange(n, device=images.device), pad + shift
+    if dim == 3:
+        return padded.unfold(3, w, 1)[pick[0], :, :, pick[1]]
+    windows = padded.reshape(n, c, -1).unfold(2, h * w, w)
+    return windows[pick[0], :, pick[1]].view(n, c, h, w)
+
+
+def _translate(images: torch.Tensor, pixels: Param, dim: int, fill: Fill) -> torch.Tensor:
+    shift = per_sample(pixels, images.shape[0], "pixels", images.device, torch.float64)
+    if bool((shift == shift.round()).all()):  # AugMix's case: int(level * size / 30) pixels
+        return _shift(images, shift.long(), dim, fill)
     xs, ys = _grid(images)
-    f, maps = _distinct(factor, images, "factor")
-    return _sample(images, xs, f * xs + ys, fill, maps)
+    p, maps = _distinct(pixels, images, "pixels")
+    return _sample(images, xs + p, ys, fill, maps) if dim == 3 else _sample(images, xs, ys + p, fill, maps)
 
 
 def translate_x(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x + pixels, y): content moves left for pixels > 0."""
     check_images(images)
-    xs, ys = _grid(images)
-    p, maps = _distinct(pixels, images, "pixels")
-    return _sample(images, xs + p, ys, fill, maps)
+    return _translate(images, pixels, 3, fill)
 
 
 def translate_y(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x, y + pixels): content moves up for pixels > 0."""
     check_images(images)
-    xs, ys = _grid(images)
-    p, maps = _distinct(pixels, images, "pixels")
-    return _sample(images, xs, ys + p, fill, maps)
+    return _translate(images, pixels, 2, fill)
 
 
 def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor:
