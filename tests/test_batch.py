@@ -1,6 +1,8 @@
 """BatchAugMix: the per-image recipe per sample, its statistics, reproducibility, the data set mode."""
 import io
+import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +254,14 @@ def test_parameterless_ops_have_no_level():
     for c in _calls(plan):
         assert (c.param is None) == (c.name in PARAMETERLESS_OPS)
     assert batch_module.BatchPlan is type(plan)
+
+
+def test_docs_examples_run():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "batched.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    assert len(blocks) == 4
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), namespace)
+    assert namespace["views"].shape == (24, 3, 32, 32) and namespace["loss"].item() > 0
+    assert namespace["aug1"].shape == (32, 3, 32, 32) and namespace["rotated"].dtype == torch.uint8

@@ -73,12 +73,15 @@ def _levels(images: torch.Tensor) -> torch.Tensor:
     return (images * 255).round_().clamp_(0, 255).to(torch.uint8)
 
 
-def _apply_lut(images: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
-    """Map each sample's channel c through its own table: lut is (N, C, 256) uint8."""
-    n, c, h, w = images.shape
-    index = _levels(images).reshape(n * c, h * w).long()
-    out = lut.reshape(n * c, 256).gather(1, index).view(n, c, h, w)
-    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+def _like(levels: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """uint8 grey levels back in the input's type (float: 0..1)."""
+    return levels if images.dtype == torch.uint8 else levels.to(images.dtype) / 255
+
+
+def _apply_lut(index: torch.Tensor, lut: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Map each (sample, channel) row of grey levels `index` (N*C, H*W) through its own table
+    in `lut` (N*C, 256)."""
+    return _like(lut.to(torch.uint8).gather(1, index).view(images.shape), images)
 
 
 # Photometric ops --------------------------------------------------------------------------
@@ -100,8 +103,8 @@ def autocontrast(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
     scale = torch.full_like(span, 255.0) / span  # a true division, as Python's
     levels = torch.arange(256, dtype=torch.float64, device=images.device)
     lut = (levels * scale[..., None] + (-lo64 * scale)[..., None]).trunc_().clamp_(0, 255)
-    lut = torch.where(constant[..., None], levels, lut).to(torch.uint8)
-    return _apply_lut(images, lut)
+    lut = torch.where(constant[..., None], levels, lut).reshape(n * c, 256)
+    return _apply_lut(_levels(images).reshape(n * c, -1).long(), lut, images)
 
 
 def equalize(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
@@ -118,20 +121,18 @@ def equalize(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
     identity = torch.arange(256, device=images.device).expand(n * c, 256)
     keep = ((hist > 0).sum(1, keepdim=True) <= 1) | (step == 0)
     lut = torch.where(keep, identity, (step // 2 + below) // step.clamp(min=1)).clamp_(0, 255)
-    out = lut.to(torch.uint8).gather(1, index).view(images.shape)
-    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+    return _apply_lut(index, lut, images)
 
 
 def posterize(images: torch.Tensor, bits: Param) -> torch.Tensor:
-    """Keep the `bits` (1..8) most significant bits of each channel value."""
+    """Keep the `bits` (0..8) most significant bits of each channel value."""
     check_images(images)
     n = images.shape[0]
     bits_t = per_sample(bits, n, "bits", images.device, torch.int32)
     if ((bits_t < 0) | (bits_t > 8)).any():
         raise ValueError(f"bits must be in 0..8, got {bits_t.tolist()}")
     mask = (255 - ((1 << (8 - bits_t)) - 1)).to(torch.uint8).view(n, 1, 1, 1)
-    out = _levels(images) & mask
-    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+    return _like(_levels(images) & mask, images)
 
 
 def solarize(images: torch.Tensor, threshold: Param) -> torch.Tensor:
