@@ -190,24 +190,24 @@ class BatchAugMix(nn.Module):
         tensor_ops.check_images(x, "x")
         tensor_ops._fill_tensor(x, self.fill)  # reject a bad fill before any work
 
-    def _preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        out = images.to(torch.float32)
-        if images.dtype == torch.uint8:
-            out = out / 255
-        return (out - self.mean) / self.std if self.normalize else out
+    def _normalize_(self, out: torch.Tensor) -> torch.Tensor:
+        return out.sub_(self.mean).div_(self.std) if self.normalize else out
 
-    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None) -> torch.Tensor:
-        """Mix image `sources[i]` (default i) of `x` with plan i; float32 (len(plan), C, H, W)."""
+    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None,
+              out: torch.Tensor | None = None) -> torch.Tensor:
+        """Mix image `sources[i]` (default i) of `x` with plan i: float32 (len(plan), C, H, W),
+        written into `out` when given."""
         self._check(x)
         n_out = len(plan)
         sources = torch.arange(n_out) if sources is None else sources
-        out = torch.empty((n_out, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        if out is None:
+            out = torch.empty((n_out, *x.shape[1:]), dtype=torch.float32, device=x.device)
         if x.device.type != "cpu":
             self._mix_rows(x, plan, sources, out, slice(0, n_out))
         else:
             self._apply_on_cpu(x, plan, sources, out)
         out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
-        return (out - self.mean) / self.std if self.normalize else out
+        return self._normalize_(out)
 
     def _apply_on_cpu(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor, out: torch.Tensor) -> None:
         """Cache-sized chunks, spread over `threads` Python threads that each run torch
@@ -256,8 +256,11 @@ class BatchAugMix(nn.Module):
         self._check(x)
         n = x.shape[0]
         plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]))
-        augmented = self.apply(x, plan, torch.arange(2 * n) % n)
-        return torch.cat([self._preprocess(x), augmented])
+        out = torch.empty((3 * n, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        clean = out[:n].copy_(x)
+        self._normalize_(clean.div_(255) if x.dtype == torch.uint8 else clean)
+        self.apply(x, plan, torch.arange(2 * n) % n, out[n:])
+        return out
 
     def extra_repr(self) -> str:
         return (f"severity={self.severity}, width={self.width}, depth={self.depth}, alpha={self.alpha}, "
