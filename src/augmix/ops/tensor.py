@@ -254,25 +254,26 @@ def _sample(images: torch.Tensor, xin: torch.Tensor, yin: torch.Tensor, fill: Fi
     base = ((y0.long() + _MARGIN) * width + (x0.long() + _MARGIN)) * valid
     base = base.index_select(0, maps)
     fx, fy = (f.to(torch.float32).index_select(0, maps) for f in (fx, fy))
-    flat = _padded(images, fill)
+    # PIL interpolates in double and truncates; float32 here (see the module docstring).
+    as_float = images.dtype if images.is_floating_point() else torch.float32
+    flat = _padded(images, fill).to(as_float)  # one conversion, then the taps come out as float
 
     def tap(offset: int) -> torch.Tensor:
         return flat.gather(2, (base + offset if offset else base).expand(n, c, h * w))
 
     def lerp(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        return a + (b - a) * weight
+        return a.add_((b - a).mul_(weight))
 
-    # PIL interpolates in double and truncates; float32 here (see the module docstring).
-    as_float = images.dtype if images.is_floating_point() else torch.float32
     need_x, need_y = bool((fx != 0).any()), bool((fy != 0).any())
     if need_x and need_y:
-        top, bottom = (lerp(tap(dy).to(as_float), tap(dy + 1).to(as_float), fx) for dy in (0, width))
-        values = lerp(top, bottom, fy).to(images.dtype)
+        top, bottom = (lerp(tap(dy), tap(dy + 1), fx) for dy in (0, width))
+        values = lerp(top, bottom, fy)
     elif need_x or need_y:
         weight, step = (fx, 1) if need_x else (fy, width)
-        values = lerp(tap(0).to(as_float), tap(step).to(as_float), weight).to(images.dtype)
+        values = lerp(tap(0), tap(step), weight)
     else:
         values = tap(0)
+    values = values.to(images.dtype)
     return values.view(n, c, h, w)
 
 
