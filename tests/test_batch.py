@@ -46,6 +46,18 @@ def test_same_plan_same_result_as_the_per_image_path(kwargs, cifar_images):
     assert diff.max() <= 1 and diff.mean() < 0.01
 
 
+def test_non_square_images_follow_the_per_image_path(cifar_images):
+    """Translation ranges and the rotation centre follow each axis, as per image."""
+    arrays = np.stack([np.asarray(Image.fromarray(a).resize((40, 24))) for a in cifar_images[:32]])
+    augmix = BatchAugMix(seed=2, severity=10)
+    plan = augmix.sample_plan(32, (40, 24))
+    got = augmix.apply(_nchw(arrays), plan)
+    expected = torch.stack([mix(Image.fromarray(a), p, to_tensor).image
+                            for a, p in zip(arrays, plan.to_mix_plans())])
+    assert got.shape == (32, 3, 24, 40)
+    assert (got - expected).abs().max() * 255 <= 1
+
+
 def test_op_choice_is_uniform_and_per_sample():
     for all_ops, names in ((False, BASE_OPS), (True, ALL_OPS)):
         plan = _batch_plan(2000, all_ops=all_ops)
