@@ -58,3 +58,18 @@ def frost_dir() -> Path:
     if not (FROST_DIR / "frost1.png").exists():
         pytest.skip(f"frost textures not found at {FROST_DIR} (needs ../shared/data/frost)")
     return FROST_DIR
+
+
+@pytest.fixture(scope="session")
+def cifar10_root(tmp_path_factory) -> Path:
+    """Real CIFAR-10 written in the official python layout by ../shared's script (re-encoded
+    pixels: its md5s differ from the released files, read it with verify=False)."""
+    script = SHARED / "data" / "cifar10-jpeg" / "to_cifar_batches.py"
+    if not (script.exists() and CIFAR_NPZ.exists()):
+        pytest.skip(f"real CIFAR-10 not found at {script.parent} (needs ../shared/data/cifar10-jpeg)")
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("cifar10")
+    subprocess.run([sys.executable, str(script), str(root)], check=True, capture_output=True)
+    return root

@@ -26,7 +26,8 @@ def make_record(name: str, clean_error: float, corruption_gap: float, overconfid
                      "corrupted": metrics.reliability_histogram(conf * 0.9 + 0.1,
                                                                 correct & (rng.random(conf.size) < 0.8))},
         meta={"command": f"augmix eval --run {name}", "seed": seed, "hardware": "2-core CPU",
-              "wall_time_s": 12.5, "loader_images_per_s": 4100.0, "model_images_per_s": 950.0})
+              "wall_time_s": 12.5, "source_images_per_s": 2300.0, "loader_images_per_s": 4100.0,
+              "model_images_per_s": 950.0})
     for i, c in enumerate(metrics.CORRUPTIONS):
         for s in metrics.SEVERITIES:
             err = min(0.95, clean_error + corruption_gap * s / 5 * (0.5 + i / 15))
@@ -131,7 +132,7 @@ def test_report_cli_writes_markdown_and_pngs(two_runs, tmp_path, capsys):
     fog = np.mean([standard.corruptions["fog"][s]["error"] for s in "12345"])
     fog_row = next(line for line in text.splitlines() if line.startswith("| fog |"))
     assert fog_row.startswith(f"| fog | {100 * fog:.2f} | ")
-    assert "| Standard | 4100 | 950 |" in text  # loader and model throughput are reported
+    assert "| Standard | 2300 | 4100 | 950 |" in text  # source, loader and model throughput
     assert f"![{report.RELIABILITY_PNG}]({report.RELIABILITY_PNG})" in text
     assert str(out / "report.md") in capsys.readouterr().out
 

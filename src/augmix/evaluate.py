@@ -19,16 +19,43 @@ from augmix import metrics
 from augmix.results import ResultsRecord
 
 
+CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
+
+
 @dataclass
 class Throughput:
-    """Seconds spent and images seen by the data pipeline and by the model."""
+    """Seconds spent and images seen by the data pipeline and by the model.
+
+    The loader converts uint8 batches to normalized tensors; the source produces
+    the corrupted sets (reading released files or generating corruptions), timed
+    apart because on-the-fly generation can cost more than the model.
+    """
     loader_s: float = 0.0
     model_s: float = 0.0
     images: int = 0
+    source_s: float = 0.0
+    source_images: int = 0
 
     def as_meta(self) -> dict[str, float]:
-        return {"loader_images_per_s": self.images / max(self.loader_s, 1e-9),
-                "model_images_per_s": self.images / max(self.model_s, 1e-9)}
+        out = {"loader_images_per_s": self.images / max(self.loader_s, 1e-9),
+               "model_images_per_s": self.images / max(self.model_s, 1e-9)}
+        if self.source_images:
+            out["source_images_per_s"] = self.source_images / max(self.source_s, 1e-9)
+        return out
+
+
+def _timed(sets: CorruptedSets, timer: Throughput) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
+    """Yield from `sets`, adding the time spent producing each set to the timer."""
+    iterator = iter(sets)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        timer.source_s += time.perf_counter() - t0
+        timer.source_images += len(item[3])
+        yield item
 
 
 @dataclass
@@ -46,7 +73,7 @@ def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch
              device: torch.device, timer: Throughput) -> Iterator[torch.Tensor]:
     for start in range(0, len(images), batch_size):
         t0 = time.perf_counter()
-        batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size]))
+        batch = torch.from_numpy(np.array(images[start:start + batch_size]))  # a writable copy
         batch = batch.to(device).permute(0, 3, 1, 2).float().div_(255)
         batch = (batch - mean) / std
         timer.loader_s += time.perf_counter() - t0
@@ -57,8 +84,13 @@ def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch
 def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
             mean: Sequence[float], std: Sequence[float], batch_size: int = 256,
             device: str | torch.device = "cpu", timer: Throughput | None = None) -> Predictions:
-    """Softmax probabilities of `model` on uint8 (N, H, W, C) `images`."""
-    images = np.asarray(images)
+    """Softmax probabilities of `model` on uint8 (N, H, W, C) `images`.
+
+    `images` may be any array-like with dtype, ndim, len and slicing (a memory-mapped
+    file, an ImageFileArray decoding on demand): only one batch is in memory at once.
+    """
+    if not hasattr(images, "dtype"):
+        images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError(f"images must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
     labels = np.asarray(labels)
@@ -83,12 +115,9 @@ def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
 def _cell_metrics(pred: Predictions) -> dict[str, float]:
     conf, correct = pred.confidence_and_correct()
     cell = {"error": metrics.error(pred.probs, pred.labels)}
-    if len(conf) >= 200:  # the reference RMS calibration error needs two bins of 100
+    if len(conf) >= 200:  # the reference RMS calibration error needs two bins of 100; else omitted
         cell["rms_calibration_error"] = metrics.rms_calibration_error(conf, correct)
     return cell
-
-
-CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
 
 
 def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.ndarray,
@@ -107,16 +136,16 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
     clean = predict(model, clean_images, clean_labels, **kwargs)
     conf, correct = clean.confidence_and_correct()
     record = ResultsRecord(name=name, dataset=dataset, clean={
-        "error": metrics.error(clean.probs, clean.labels),
+        **_cell_metrics(clean),
         "top5_error": metrics.error(clean.probs, clean.labels, k=min(5, clean.probs.shape[1])),
-        "rms_calibration_error": metrics.rms_calibration_error(conf, correct),
         "ece": metrics.ece(conf, correct), "nll": metrics.nll(clean.probs, clean.labels),
         "brier": metrics.brier_score(clean.probs, clean.labels)})
     record.reliability["clean"] = metrics.reliability_histogram(conf, correct)
 
     pooled: dict[str, list[Predictions]] = {}
-    for corruption, severity, images, labels in tqdm(corrupted, total=total_sets, disable=not progress,
-                                                     desc=f"eval {name}", unit="set"):
+    sets = tqdm(_timed(corrupted, timer), total=total_sets, disable=not progress,
+                desc=f"eval {name}", unit="set")
+    for corruption, severity, images, labels in sets:
         pred = predict(model, images, labels, **kwargs)
         record.add_cell(corruption, severity, **_cell_metrics(pred))
         pooled.setdefault(corruption, []).append(pred)
@@ -142,3 +171,88 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
         from augmix.results import summarize
         record = summarize(record)
     return record
+
+
+# ----------------------------------------------------------------------------- command line
+def add_arguments(parser) -> None:
+    parser.add_argument("checkpoint", help="a run folder written by `augmix train`, or a checkpoint file")
+    parser.add_argument("--data", default=None,
+                        help="clean test set: 'synthetic', a folder holding CIFAR-10/100 (official "
+                             "python layout) or an ImageNet-style val tree (default: the checkpoint's "
+                             "training data when it was the synthetic set)")
+    parser.add_argument("--dataset", default=None,
+                        help="cifar10, cifar100, synthetic or imagenet (default: from the checkpoint)")
+    parser.add_argument("--corrupted", default="generate",
+                        help="'generate' (corrupt the clean test set on the fly), a folder of released "
+                             "CIFAR-10-C/100-C .npy files, an ImageNet-C / Tiny-ImageNet-C tree, or 'none'")
+    parser.add_argument("--corruptions", nargs="+", default=None,
+                        help="names to evaluate (default: the 15 benchmark corruptions)")
+    parser.add_argument("--extra", action="store_true", help="also the 4 validation corruptions")
+    parser.add_argument("--severities", nargs="+", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--eval-transform", choices=("crop", "resize-crop"), default="crop",
+                        help="ImageNet-C images: centre crop only (official test.py), or "
+                             "Resize(256)+CenterCrop(224) as AugMix's imagenet.py and RobustBench do")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test images only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions")
+    parser.add_argument("--no-verify", dest="verify", action="store_false",
+                        help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--name", default=None, help="run name in reports (default: the run folder's)")
+    parser.add_argument("--out", default=None,
+                        help="results JSON to write (default: RUN/results.json, or results.json)")
+
+
+def run(args) -> int:
+    import shlex
+    import sys
+    from pathlib import Path
+
+    from augmix import eval_sources
+    from augmix.checkpoint import load_model
+
+    model, meta = load_model(args.checkpoint, device=args.device)
+    dataset, data, verify = _data_of_run(args, meta)
+    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
+    names = eval_sources.corruption_names(args.corruptions, args.extra)
+    corrupted, total = eval_sources.corrupted_sets(
+        args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
+        eval_transform=args.eval_transform)
+    checkpoint = Path(args.checkpoint)
+    name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
+    record = evaluate(model, clean.images, clean.labels, corrupted, name=name, dataset=dataset,
+                      mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
+                      device=args.device, total_sets=total,
+                      meta={"command": shlex.join(["augmix", "eval"] + sys.argv[2:]),
+                            "checkpoint": str(checkpoint), "seed": args.seed, "model": meta["model"],
+                            "corruption_source": eval_sources.source_kind(args.corrupted),
+                            "eval_transform": args.eval_transform if dataset == "imagenet" else None})
+    out = Path(args.out) if args.out else (checkpoint / "results.json" if checkpoint.is_dir()
+                                           else Path("results.json"))
+    record.to_json(out)
+    print(summary_line(record) + f" -> {out}")
+    return 0
+
+
+def summary_line(record: ResultsRecord) -> str:
+    mce = record.summary.get("mean_corruption_error")
+    return (f"{record.name}: clean error {100 * record.clean['error']:.2f}%"
+            + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else ""))
+
+
+def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
+    """(dataset, clean data location, verify) from the flags, else from the training run."""
+    config = meta.get("config", {})
+    trained_on = meta.get("dataset", "synthetic")
+    verify = args.verify and config.get("verify", True)
+    if args.dataset:
+        return args.dataset, args.data, verify
+    if trained_on in ("synthetic", "cifar10", "cifar100"):
+        default_root = config.get("data_root")
+        if trained_on != "synthetic" and default_root is None:
+            from augmix.download import cache_dir
+            default_root = str(cache_dir() / "cifar")
+        return trained_on, args.data or default_root, verify
+    # An image-folder run: its name is the folder holding train/ and val/.
+    from pathlib import Path
+    return "imagenet", args.data or str(Path(trained_on) / "val"), verify

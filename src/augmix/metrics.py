@@ -13,16 +13,9 @@ from typing import Any
 
 import numpy as np
 
-# The 15 benchmark corruptions in canonical order: noise, blur, weather, digital.
-CORRUPTIONS: tuple[str, ...] = (
-    "gaussian_noise", "shot_noise", "impulse_noise",
-    "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
-    "snow", "frost", "fog", "brightness",
-    "contrast", "elastic_transform", "pixelate", "jpeg_compression",
-)
-# Validation corruptions: never part of the mean corruption error or mCE (robustness#36).
-EXTRA_CORRUPTIONS: tuple[str, ...] = ("speckle_noise", "gaussian_blur", "spatter", "saturate")
-SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
+# The 15 benchmark corruptions in canonical order, the 4 validation ones (never in the mean
+# corruption error or mCE, robustness#36) and the severities: defined once, in augmix.corruptions.
+from augmix.corruptions.names import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES
 
 # ImageNet-P test perturbations averaged by mFR and mT5D.
 P_PERTURBATIONS: tuple[str, ...] = (

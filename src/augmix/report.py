@@ -170,9 +170,11 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
         out += [f"![{f}]({f})" for f in figures]
 
     out += ["", "## Runs", ""]
-    out += _table(["Run", "Loader images/s", "Model images/s", "Wall time (s)", "Seed",
+    out += _table(["Run", "Corrupted-set source images/s", "Loader images/s", "Model images/s",
+                   "Wall time (s)", "Seed",
                    "Hardware", "Command"],
-                  [[_esc(r.name), _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
+                  [[_esc(r.name), _meta_value(r.meta, "source_images_per_s", "{:.0f}"),
+                    _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
                     _meta_value(r.meta, "model_images_per_s", "{:.0f}"),
                     _meta_value(r.meta, "wall_time_s", "{:.1f}"), _meta_value(r.meta, "seed"),
                     _meta_value(r.meta, "hardware"),

@@ -1,5 +1,8 @@
-"""Data sets: the AugMix wrapper and the embedded synthetic set."""
+"""Data sets: CIFAR readers and downloader, the AugMix wrapper, the embedded synthetic set."""
+from augmix.data.arrays import ArrayImageDataset
 from augmix.data.augmix_dataset import AugMixDataset
+from augmix.data.cifar import CIFAR, download_cifar, load_cifar
 from augmix.data.synthetic import CLASSES as SYNTHETIC_CLASSES, SyntheticShapes, make_synthetic
 
-__all__ = ["AugMixDataset", "SyntheticShapes", "make_synthetic", "SYNTHETIC_CLASSES"]
+__all__ = ["ArrayImageDataset", "AugMixDataset", "CIFAR", "SyntheticShapes", "SYNTHETIC_CLASSES",
+           "download_cifar", "load_cifar", "make_synthetic"]

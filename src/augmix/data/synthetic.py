@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+
+from augmix.data.arrays import ArrayImageDataset
 
 CLASSES = ("disk", "ring", "square", "triangle", "cross", "star", "crescent",
            "bars", "ell", "dumbbell")
@@ -114,14 +115,12 @@ def _render(rng: np.random.Generator, n: int, size: int) -> tuple[np.ndarray, np
     return np.round(image * 255).astype(np.uint8), labels
 
 
-class SyntheticShapes(torch.utils.data.Dataset):
+class SyntheticShapes(ArrayImageDataset):
     """The synthetic set as a Dataset of (PIL image, label), like torchvision's CIFAR10.
 
     `split` picks an independent stream of the same distribution; `transform`
     is applied to the PIL image.
     """
-
-    classes = CLASSES
 
     def __init__(self, split: str = "train", n: int | None = None, seed: int = 0,
                  transform=None):
@@ -129,14 +128,5 @@ class SyntheticShapes(torch.utils.data.Dataset):
             raise ValueError(f"split must be one of {tuple(_SPLITS)}, got {split!r}")
         n = n if n is not None else (10_000 if split == "train" else 2_000)
         split_seed = np.random.SeedSequence([seed, _SPLITS[split]])
-        self.images, self.labels = make_synthetic(n, int(split_seed.generate_state(1)[0]))
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int):
-        image = Image.fromarray(self.images[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        return image, int(self.labels[index])
+        images, labels = make_synthetic(n, int(split_seed.generate_state(1)[0]))
+        super().__init__(images, labels, transform, CLASSES)

@@ -1,0 +1,82 @@
+"""Training checkpoints: written atomically, read safely, checked against the model they claim.
+
+A checkpoint is one `torch.save` file (`RUN_DIR/checkpoint.pt`) holding the
+model's weights with its name and class count, the optimizer, schedule and
+gradient-scaler states, the epoch and step reached, the run's configuration,
+its per-epoch records and the data's normalization. It holds only tensors and
+plain Python values, so it is read with `torch.load(weights_only=True)`: a
+tampered file cannot run code. Writing goes through `augmix.atomic`, so an
+interrupted save leaves the previous checkpoint intact.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from augmix.atomic import atomic_write
+from augmix.models import create_model
+
+FORMAT = "augmix-checkpoint/1"
+FILENAME = "checkpoint.pt"
+
+
+def checkpoint_path(path: str | os.PathLike) -> Path:
+    """`path` itself for a file, `path/checkpoint.pt` for a run folder."""
+    path = Path(path)
+    return path / FILENAME if path.is_dir() else path
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
+    """Write `payload` (with the format tag added) to `path` via a temporary file and rename."""
+    path = Path(path)
+    with atomic_write(path, "wb") as f:
+        torch.save({"format": FORMAT, **payload}, f)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint onto the CPU; ValueError naming the file when it is not a valid one."""
+    path = checkpoint_path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError,
+            OSError) as err:
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
+                         f"{type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an augmix training checkpoint (format {FORMAT!r} expected)")
+    return payload
+
+
+def restore_model(model: nn.Module, payload: dict[str, Any], name: str, source: str = "") -> None:
+    """Load the checkpoint's weights into `model`, which must be architecture `name`."""
+    where = source or "checkpoint"
+    if payload["model"] != name:
+        raise ValueError(f"{where} holds a {payload['model']!r} model, not {name!r}")
+    try:
+        model.load_state_dict(payload["model_state"])
+    except RuntimeError as err:
+        raise ValueError(f"{where} does not fit model {name!r}: {str(err).splitlines()[0]} "
+                         f"(another class count or architecture?)") from None
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"
+               ) -> tuple[nn.Module, dict[str, Any]]:
+    """The trained model of a run folder or checkpoint file, in eval mode, and its meta data.
+
+    meta: model, num_classes, mean, std, dataset, classes, image_size, epoch, config.
+    """
+    payload = read_checkpoint(path)
+    model = create_model(payload["model"], payload["num_classes"])
+    restore_model(model, payload, payload["model"], str(checkpoint_path(path)))
+    meta = {"model": payload["model"], "num_classes": payload["num_classes"],
+            "epoch": payload["epoch"], "config": payload["config"], **payload["meta"]}
+    return model.to(device).eval(), meta

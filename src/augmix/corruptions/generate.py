@@ -1,0 +1,285 @@
+"""`augmix corrupt`: write a -C data set (CIFAR .npy layout or an ImageNet-C JPEG tree), or a preview.
+
+The work is split into tasks of at most `chunk` images of one (corruption, severity); each task
+writes its own file atomically, so an interrupted run resumes where it stopped. Every random
+image draws from `image_rng(seed, corruption, severity, index)`, so the bytes written do not
+depend on the number of worker processes.
+
+CIFAR layout (the released CIFAR-10-C / CIFAR-100-C): OUT/<corruption>.npy, uint8
+(len(severities) * N, 32, 32, 3), severity blocks in order, plus OUT/labels.npy and
+OUT/meta.json (severities, seed, table). Image-folder layout (ImageNet-C):
+OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from augmix.atomic import atomic_write
+from augmix.corruptions.core import corrupt, image_rng
+from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
+from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+
+JPEG_QUALITY = 85
+PARTS = ".parts"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    severity: int
+    start: int
+    stop: int
+
+
+@dataclass
+class _Job:
+    """What every worker needs: the images (array or ImageFileArray), where to write, how."""
+    images: object
+    out: Path
+    seed: int
+    table: SeverityTable
+    frost_dir: str | None
+    files: list[Path] | None = None  # image-folder layout: output paths relative to a severity folder
+
+
+_JOB: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def corrupt_block(images: np.ndarray, name: str, severity: int, start: int, *, seed: int,
+                  table: SeverityTable, frost_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """Corrupt `images`, whose first row is image `start` of the data set, reproducibly."""
+    if name not in RANDOM_CORRUPTIONS:
+        return corrupt(images, name, severity, table=table)
+    return np.stack([corrupt(img, name, severity, rng=image_rng(seed, name, severity, start + i),
+                             table=table, frost_dir=frost_dir) for i, img in enumerate(images)])
+
+
+def _part_path(out: Path, task: Task) -> Path:
+    return out / PARTS / task.name / f"s{task.severity}_{task.start:08d}.npy"
+
+
+def _run_npy_task(task: Task) -> int:
+    job = _JOB
+    block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
+                          task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
+    with atomic_write(_part_path(job.out, task)) as f:
+        np.save(f, block)
+    return task.stop - task.start
+
+
+def _run_tree_task(task: Task) -> int:
+    job = _JOB
+    targets = [job.out / task.name / str(task.severity) / rel for rel in job.files[task.start:task.stop]]
+    if all(t.exists() for t in targets):
+        return len(targets)
+    block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
+                          task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
+    for target, image in zip(targets, block):
+        if not target.exists():
+            with atomic_write(target) as f:
+                Image.fromarray(image).save(f, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return len(targets)
+
+
+def _tasks(names: Sequence[str], severities: Sequence[int], n: int, chunk: int) -> list[Task]:
+    return [Task(name, s, start, min(start + chunk, n))
+            for name in names for s in severities for start in range(0, n, chunk)]
+
+
+def _execute(fn, tasks: list[Task], job: _Job, workers: int, desc: str) -> None:
+    total = sum(t.stop - t.start for t in tasks)
+    with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar:
+        if workers <= 1 or len(tasks) <= 1:
+            _init_worker(job)
+            for task in tasks:
+                bar.update(fn(task))
+            return
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(job,)) as pool:
+            for done in pool.map(fn, tasks):
+                bar.update(done)
+
+
+def _npy_complete(path: Path, shape: tuple[int, ...]) -> bool:
+    try:
+        existing = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return False
+    return existing.shape == shape and existing.dtype == np.uint8
+
+
+def _assemble(out: Path, name: str, severities: Sequence[int], n: int, chunk: int,
+              image_shape: tuple[int, ...]) -> None:
+    """Stream the parts of one corruption into OUT/<name>.npy (atomically), then drop them."""
+    shape = (len(severities) * n,) + image_shape
+    with atomic_write(out / f"{name}.npy") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        for s in severities:
+            for start in range(0, n, chunk):
+                f.write(np.load(_part_path(out, Task(name, s, start, 0))).tobytes())
+    shutil.rmtree(out / PARTS / name)
+
+
+def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike, *,
+                  names: Sequence[str] = ALL_CORRUPTIONS, severities: Sequence[int] = SEVERITIES,
+                  seed: int = 0, table: str | int | SeverityTable | None = None, workers: int = 1,
+                  chunk: int = 500, frost_dir: str | os.PathLike | None = None) -> Path:
+    """Write the released CIFAR-C layout for uint8 (N, H, W, 3) `images`; resumes a partial run."""
+    names, severities = _check_choice(names, severities)
+    if images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] != 3:
+        raise ValueError(f"images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
+    if len(labels) != len(images):
+        raise ValueError(f"labels must have one entry per image: {len(labels)} labels, {len(images)} images")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    table = table_for_shape(*images.shape[1:3]) if table is None else get_table(table)
+    out = Path(out)
+    meta = {"severities": list(severities), "seed": seed, "table": table.name, "images": len(images)}
+    _check_meta(out, meta)
+    n = len(images)
+    todo = [name for name in names if not _npy_complete(out / f"{name}.npy", (len(severities) * n,) + images.shape[1:])]
+    tasks = [t for t in _tasks(todo, severities, n, chunk) if not _part_path(out, t).exists()]
+    job = _Job(images, out, seed, table, None if frost_dir is None else str(frost_dir))
+    _execute(_run_npy_task, tasks, job, workers, "corrupt")
+    for name in todo:
+        _assemble(out, name, severities, n, chunk, images.shape[1:])
+    if (out / PARTS).exists() and not any((out / PARTS).iterdir()):
+        (out / PARTS).rmdir()
+    with atomic_write(out / "labels.npy") as f:
+        np.save(f, np.tile(labels.astype(labels_dtype(labels)), len(severities)))
+    return out
+
+
+def labels_dtype(labels: np.ndarray) -> type:
+    """uint8 like the released labels.npy when the labels fit, else int64."""
+    return np.uint8 if len(labels) == 0 or (labels.min() >= 0 and labels.max() < 256) else np.int64
+
+
+def _check_meta(out: Path, meta: dict) -> None:
+    path = out / "meta.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != meta:
+            raise ValueError(f"{out} holds a generation with other settings ({old}); "
+                             f"use another --out or delete it to start again with {meta}")
+        return
+    with atomic_write(path, "w") as f:
+        json.dump(meta, f, indent=2)
+
+
+def _check_choice(names: Sequence[str], severities: Sequence[int]) -> tuple[list[str], list[int]]:
+    names = [check_name(n) for n in names]
+    severities = [check_severity(s) for s in severities]
+    if not names or not severities:
+        raise ValueError("choose at least one corruption and one severity")
+    if len(set(names)) != len(names) or len(set(severities)) != len(severities):
+        raise ValueError("corruptions and severities must not repeat")
+    return names, sorted(severities)
+
+
+def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop: int = 224,
+                     resize: int | None = 256, names: Sequence[str] = ALL_CORRUPTIONS,
+                     severities: Sequence[int] = SEVERITIES, seed: int = 0,
+                     table: str | int | SeverityTable | None = None, workers: int = 1, chunk: int = 64,
+                     frost_dir: str | os.PathLike | None = None, limit: int | None = None) -> Path:
+    """Write OUT/<corruption>/<severity>/<class>/<stem>.JPEG (q85) from FOLDER/<class>/<image>.
+
+    Images are resized (shorter side to `resize`, bilinear) and centre-cropped to `crop`
+    before corruption, as ImageNet-C was (Resize(256) + CenterCrop(224)).
+    """
+    from augmix.eval_sources import ImageFileArray, scan_tree
+
+    names, severities = _check_choice(names, severities)
+    paths, _, classes = scan_tree(Path(folder))
+    paths = paths[:limit]
+    if not paths:
+        raise FileNotFoundError(f"no images under {folder} (expected {folder}/<class>/<image files>)")
+    table = table_for_shape(crop, crop) if table is None else get_table(table)
+    out = Path(out)
+    files = [Path(p.parent.name) / f"{p.stem}.JPEG" for p in paths]
+    job = _Job(ImageFileArray(paths, crop, resize, threads=1), out, seed, table,
+               None if frost_dir is None else str(frost_dir), files)
+    tasks = [t for t in _tasks(names, severities, len(paths), chunk)
+             if not all((out / t.name / str(t.severity) / f).exists() for f in files[t.start:t.stop])]
+    _execute(_run_tree_task, tasks, job, workers, "corrupt")
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", choices=("cifar10", "cifar100"),
+                        help="corrupt this CIFAR test set (read from --data) into the released .npy layout")
+    source.add_argument("--images", type=Path,
+                        help="corrupt an image folder <class>/<image> into an ImageNet-C JPEG tree")
+    source.add_argument("--preview", metavar="IMAGE_OR_INDEX",
+                        help="write one PNG grid of an image file (or a CIFAR test index, with "
+                             "--data) under every corruption and severity")
+    parser.add_argument("--data", help="folder holding the CIFAR python files (cifar-10-batches-py/)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (PNG file with --preview)")
+    parser.add_argument("--corruptions", nargs="+", default=list(ALL_CORRUPTIONS), metavar="NAME",
+                        help="corruptions to write (default: all 19)")
+    parser.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
+    parser.add_argument("--seed", type=int, default=0, help="base seed of every random draw")
+    parser.add_argument("--table", default=None,
+                        help="severity table: cifar, tiny, imagenet, inception (default: by image size)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    parser.add_argument("--chunk", type=int, default=None, help="images per task (resume granularity)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--resize", type=int, default=256,
+                        help="image folders and previews: shorter side resized to this first (0: no resize)")
+    parser.add_argument("--crop", type=int, default=224, help="image folders and previews: centre crop side")
+    parser.add_argument("--frost-dir", default=None, help="folder with frost1-5 (default: download and cache)")
+    parser.add_argument("--no-verify", dest="verify", action="store_false",
+                        help="skip the md5 check of the CIFAR files (for re-encoded copies)")
+
+
+def _limit(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError(f"--limit must be >= 1, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    limit = _limit(args.limit)
+    if args.preview is not None:
+        from augmix.corruptions.preview import load_preview_image, render_preview
+        image = load_preview_image(args.preview, data=args.data, dataset="cifar10", verify=args.verify,
+                                   resize=args.resize or None, crop=args.crop)
+        grid = render_preview(image, names=args.corruptions, seed=args.seed, table=args.table,
+                              frost_dir=args.frost_dir)
+        with atomic_write(args.out) as f:
+            grid.save(f, format="PNG")
+        print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
+        return 0
+    if args.dataset is not None:
+        if args.data is None:
+            raise ValueError("--data is required with --dataset (the folder holding the CIFAR files)")
+        from augmix.data.cifar import load_cifar
+        images, labels = load_cifar(args.data, train=False, dataset=args.dataset, verify=args.verify)
+        out = write_cifar_c(images[:limit], labels[:limit], args.out, names=args.corruptions,
+                            severities=args.severities, seed=args.seed, table=args.table,
+                            workers=args.workers, chunk=args.chunk or 500, frost_dir=args.frost_dir)
+    else:
+        out = write_imagenet_c(args.images, args.out, crop=args.crop, resize=args.resize or None,
+                               names=args.corruptions, severities=args.severities, seed=args.seed,
+                               table=args.table, workers=args.workers, chunk=args.chunk or 64,
+                               frost_dir=args.frost_dir, limit=limit)
+    print(f"wrote {out}")
+    return 0

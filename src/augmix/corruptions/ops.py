@@ -1,0 +1,219 @@
+"""The 19 corruptions as pure functions of an image, the severity's parameters and explicit draws.
+
+Each function restates hendrycks/robustness `make_*_c.py` (spec section 1.2) and returns
+floats on the 0..255 scale (or uint8); `augmix.corruptions.corrupt` truncates to uint8 like
+the reference's `np.uint8(...)`. Deterministic corruptions take (..., H, W, 3) batches; the
+random ones take one (H, W, 3) image and the numbers `draws.py` drew for it.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from augmix.corruptions import kernels
+from augmix.corruptions.tables import SeverityTable
+
+Draws = dict[str, Any]
+
+
+def _unit(image: np.ndarray, dtype=np.float64) -> np.ndarray:
+    return image.astype(dtype) / 255.0
+
+
+def _to_255(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0, 1) * 255
+
+
+# --- noise -------------------------------------------------------------------------------------
+
+def gaussian_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
+    """x + N(0, c^2) per element; draws["noise"] is that N(0, c^2) field."""
+    return _to_255(_unit(image) + draws["noise"])
+
+
+def shot_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
+    """Poisson(x * c) / c; draws["counts"] is the Poisson sample."""
+    return _to_255(draws["counts"] / c)
+
+
+def impulse_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
+    """Salt and pepper per element (scikit-image `random_noise(mode='s&p', amount=c)`)."""
+    x = _unit(image)
+    x[draws["flip"]] = draws["salt"][draws["flip"]]
+    return _to_255(x)
+
+
+def speckle_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
+    """x + x * N(0, c^2) per element."""
+    x = _unit(image)
+    return _to_255(x + x * draws["noise"])
+
+
+# --- blur --------------------------------------------------------------------------------------
+
+def gaussian_blur(image: np.ndarray, c: float) -> np.ndarray:
+    """scikit-image Gaussian of sigma c over each channel (mode nearest, truncate 4)."""
+    return _to_255(kernels.gaussian(_unit(image), c, channel_axis=True))
+
+
+def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
+    """Each channel convolved (cv2.filter2D, reflect-101 border) with the anti-aliased disk."""
+    kernel = kernels.disk(c[0], c[1])
+    x = _unit(image)
+    flat = x.reshape((-1,) + x.shape[-3:])
+    out = np.stack([cv2.filter2D(img, -1, kernel) for img in flat])
+    return _to_255(out.reshape(x.shape))
+
+
+def glass_blur(image: np.ndarray, c: tuple[float, int, int], draws: Draws) -> np.ndarray:
+    """Blur, truncate to uint8, shuffle pixels locally c[2] times, blur again."""
+    x = (kernels.gaussian(_unit(image), c[0], channel_axis=True) * 255).astype(np.uint8)
+    for offsets in draws["offsets"]:
+        x = kernels.glass_shuffle(x, int(c[1]), offsets)
+    return _to_255(kernels.gaussian(x / 255.0, c[0], channel_axis=True))
+
+
+def motion_blur(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
+    """ImageMagick motion blur of radius c[0], sigma c[1] at draws["angle"] degrees."""
+    return kernels.motion_blur(image, c[0], c[1], draws["angle"])
+
+
+def zoom_blur(image: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
+    """Mean of the image and its clipped zooms by every factor in c (which starts at 1.0)."""
+    x = _unit(image)
+    total = np.zeros_like(x)
+    for factor in c:
+        total += kernels.clipped_zoom(x, factor)
+    return _to_255((x + total) / (len(c) + 1))
+
+
+# --- weather -----------------------------------------------------------------------------------
+
+def snow(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
+    """Zoomed, thresholded, motion-blurred noise flakes over a brightened image."""
+    x = _unit(image, np.float32)
+    layer = kernels.clipped_zoom(draws["flakes"][..., None], c[2])[..., 0]
+    layer[layer < c[3]] = 0
+    layer = (np.clip(layer, 0, 1) * 255).astype(np.uint8)
+    layer = kernels.motion_blur(layer, c[4], c[5], draws["angle"])[..., None] / 255.0
+    grey = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[..., None]
+    x = c[6] * x + (1 - c[6]) * np.maximum(x, grey * 1.5 + 0.5)
+    return _to_255(x + layer + np.rot90(layer, k=2))
+
+
+def frost(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
+    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale."""
+    return np.clip(c[0] * image.astype(np.float64) + c[1] * draws["texture"], 0, 255)
+
+
+def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
+    """Plasma fractal haze; the image max is taken before the haze is added."""
+    x = _unit(image)
+    peak = x.max()
+    plasma = kernels.plasma_fractal(draws["mapsize"], c[1], draws["uniforms"])
+    x = x + c[0] * plasma[:x.shape[0], :x.shape[1], None]
+    return _to_255(x * peak / (peak + c[0]))
+
+
+def brightness(image: np.ndarray, c: float) -> np.ndarray:
+    """Add c to the HSV value channel."""
+    hsv = kernels.rgb_to_hsv(_unit(image))
+    hsv[..., 2] = np.clip(hsv[..., 2] + c, 0, 1)
+    return _to_255(kernels.hsv_to_rgb(hsv))
+
+
+# --- digital -----------------------------------------------------------------------------------
+
+def contrast(image: np.ndarray, c: float) -> np.ndarray:
+    """Scale each channel's deviation from its mean by c."""
+    x = _unit(image)
+    means = x.mean(axis=(-3, -2), keepdims=True)
+    return _to_255((x - means) * c + means)
+
+
+def saturate(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
+    """HSV saturation times c[0] plus c[1]."""
+    hsv = kernels.rgb_to_hsv(_unit(image))
+    hsv[..., 1] = np.clip(hsv[..., 1] * c[0] + c[1], 0, 1)
+    return _to_255(kernels.hsv_to_rgb(hsv))
+
+
+def elastic_transform(image: np.ndarray, c: tuple[float, float, float], draws: Draws) -> np.ndarray:
+    """Random affine warp, then a smooth random displacement field (alpha c[0], sigma c[1])."""
+    x = _unit(image, np.float32)
+    h, w = x.shape[:2]
+    centre = np.float32((h, w)) // 2
+    side = min(h, w) // 3
+    pts1 = np.float32([centre + side, [centre[0] + side, centre[1] - side], centre - side])
+    pts2 = pts1 + draws["affine"]
+    warp = cv2.getAffineTransform(pts1, pts2)
+    x = cv2.warpAffine(x, warp, (w, h), borderMode=cv2.BORDER_REFLECT_101)
+    dx, dy = (((kernels.gaussian(draws[k], c[1], mode="reflect", truncate=3) * c[0])
+               .astype(np.float32)) for k in ("dx", "dy"))
+    rows = np.arange(h)[:, None] + dy
+    cols = np.arange(w)[None, :] + dx
+    out = np.stack([ndimage.map_coordinates(x[..., ch], (rows, cols), order=1, mode="reflect")
+                    for ch in range(x.shape[2])], axis=-1)
+    return _to_255(out)
+
+
+def pixelate(image: np.ndarray, c: float) -> np.ndarray:
+    """Box-downsample to int(side * c), box-upsample back (PIL)."""
+    h, w = image.shape[-3:-1]
+    small = (int(w * c), int(h * c))
+    out = [np.asarray(Image.fromarray(img).resize(small, Image.Resampling.BOX)
+                      .resize((w, h), Image.Resampling.BOX)) for img in image.reshape((-1, h, w, 3))]
+    return np.stack(out).reshape(image.shape)
+
+
+def jpeg_compression(image: np.ndarray, c: int) -> np.ndarray:
+    """Encode with PIL JPEG quality c (4:2:0) and decode."""
+    def roundtrip(img: np.ndarray) -> np.ndarray:
+        buffer = io.BytesIO()
+        Image.fromarray(img).save(buffer, "JPEG", quality=c)
+        return np.asarray(Image.open(buffer).convert("RGB"))
+    h, w = image.shape[-3:-1]
+    return np.stack([roundtrip(img) for img in image.reshape((-1, h, w, 3))]).reshape(image.shape)
+
+
+def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
+    """Water drops (c[5] == 0) or mud (c[5] == 1) from a thresholded blurred noise layer."""
+    x = _unit(image, np.float32)
+    liquid = kernels.gaussian(draws["liquid"], c[2])
+    liquid[liquid < c[3]] = 0
+    if c[5] == 0:
+        # The reference casts liquid * 255 to uint8 unchecked: values above 255 wrap around.
+        layer = ((liquid * 255).astype(np.int64) % 256).astype(np.uint8)
+        dist = cv2.distanceTransform(255 - cv2.Canny(layer, 50, 150), cv2.DIST_L2, 5)
+        _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
+        dist = cv2.equalizeHist(cv2.blur(dist, (3, 3)).astype(np.uint8))
+        ridge = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+        dist = cv2.blur(cv2.filter2D(dist, cv2.CV_8U, ridge), (3, 3)).astype(np.float32)
+        m = layer * dist
+        peak = m.max()
+        # The reference divides by the max even when it is 0 (NaN); no water then means no change.
+        m = m / peak * c[4] if peak > 0 else np.zeros_like(m)
+        colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
+        return _to_255(x + m[..., None] * colour)
+    mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4])
+    mud[mud < 0.8] = 0
+    colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
+    return _to_255(x * (1 - mud[..., None]) + mud[..., None] * colour)
+
+
+DETERMINISTIC: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
+    "defocus_blur": defocus_blur, "zoom_blur": zoom_blur, "brightness": brightness,
+    "contrast": contrast, "pixelate": pixelate, "jpeg_compression": jpeg_compression,
+    "gaussian_blur": gaussian_blur, "saturate": saturate,
+}
+RANDOM: dict[str, Callable[[np.ndarray, Any, Draws], np.ndarray]] = {
+    "gaussian_noise": gaussian_noise, "shot_noise": shot_noise, "impulse_noise": impulse_noise,
+    "speckle_noise": speckle_noise, "glass_blur": glass_blur, "motion_blur": motion_blur,
+    "snow": snow, "frost": frost, "fog": fog, "elastic_transform": elastic_transform,
+    "spatter": spatter,
+}

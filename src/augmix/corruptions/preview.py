@@ -1,0 +1,65 @@
+"""A PNG grid of one image under every corruption (rows) and severity (columns)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from augmix.corruptions.core import corrupt, image_rng
+from augmix.corruptions.names import ALL_CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, check_name
+from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+
+LABEL_WIDTH = 130
+HEADER = 20
+GAP = 4
+
+
+def load_preview_image(spec: str, *, data: str | None = None, dataset: str = "cifar10", verify: bool = True,
+                       resize: int | None = 256, crop: int = 224) -> np.ndarray:
+    """An image file (resized on its shorter side, centre-cropped) or, with `data`, a CIFAR test index."""
+    if spec.isdigit():
+        if data is None:
+            raise ValueError(f"--preview {spec} is a CIFAR test index: give --data (the CIFAR folder)")
+        from augmix.data.cifar import load_cifar
+        images, _ = load_cifar(data, train=False, dataset=dataset, verify=verify)
+        if int(spec) >= len(images):
+            raise ValueError(f"--preview index {spec} is out of range (the test set has {len(images)} images)")
+        return images[int(spec)]
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"--preview {spec}: no such image file (or give a CIFAR test index)")
+    from augmix.eval_sources import ImageFileArray
+
+    return ImageFileArray([path], crop, resize, threads=1)[0:1][0]
+
+
+def _tile(image: np.ndarray, side: int) -> Image.Image:
+    tile = Image.fromarray(image)
+    method = Image.Resampling.NEAREST if image.shape[0] < side else Image.Resampling.LANCZOS
+    return tile.resize((side, side), method)
+
+
+def render_preview(image: np.ndarray, *, names: Sequence[str] = ALL_CORRUPTIONS, seed: int = 0,
+                   table: str | int | SeverityTable | None = None,
+                   frost_dir: str | os.PathLike | None = None) -> Image.Image:
+    """Rows: corruptions (validation ones marked); columns: the clean image and severities 1..5."""
+    names = [check_name(n) for n in names]
+    table = table_for_shape(*image.shape[:2]) if table is None else get_table(table)
+    side = 128 if image.shape[0] <= 64 else 160
+    cell = side + GAP
+    canvas = Image.new("RGB", (LABEL_WIDTH + 6 * cell, HEADER + len(names) * cell), "white")
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
+    for col, title in enumerate(["clean"] + [f"severity {s}" for s in SEVERITIES]):
+        draw.text((LABEL_WIDTH + col * cell + 4, 4), title, fill="black", font=font)
+    for row, name in enumerate(names):
+        y = HEADER + row * cell
+        label = name + (" (extra)" if name in EXTRA_CORRUPTIONS else "")
+        draw.text((4, y + side // 2 - 6), label, fill="black", font=font)
+        canvas.paste(_tile(image, side), (LABEL_WIDTH, y))
+        for s in SEVERITIES:
+            out = corrupt(image, name, s, rng=image_rng(seed, name, s, 0), table=table, frost_dir=frost_dir)
+            canvas.paste(_tile(out, side), (LABEL_WIDTH + s * cell, y))
+    return canvas

@@ -1,0 +1,100 @@
+"""The training and test sets a training run names: synthetic, CIFAR-10/100 or an image-folder tree.
+
+`training_sets(...)` gives both splits as data sets of `(PIL image, label)`
+with what the run needs to know about them (classes, image size, the
+normalization the recipe uses). Transforms are applied later, by the trainer.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from augmix.data.arrays import ArrayImageDataset
+from augmix.data.cifar import cifar_classes, download_cifar, find_cifar, load_cifar
+from augmix.data.folder import ImageFolder
+from augmix.data.synthetic import CLASSES as SYNTHETIC_CLASSES, SyntheticShapes
+from augmix.data.transforms import imagenet_eval
+from augmix.download import cache_dir
+
+# The official CIFAR code normalizes with mean = std = 0.5; ImageNet uses the usual statistics.
+HALF = (0.5, 0.5, 0.5)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+SYNTHETIC_SIZES = (10_000, 2_000)
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a run needs to know about its data."""
+    name: str
+    num_classes: int
+    image_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    classes: list[str] = field(default_factory=list)
+
+
+def _subset(dataset, n: int | None):
+    if n is None or n >= len(dataset):
+        return dataset
+    if n < 1:
+        raise ValueError(f"subset sizes must be >= 1, got {n}")
+    return torch.utils.data.Subset(dataset, range(n))
+
+
+def _cifar(name: str, root: str | os.PathLike | None, download: bool, verify: bool):
+    root = Path(root) if root is not None else cache_dir() / "cifar"
+    if download:
+        download_cifar(root, name)
+    try:
+        find_cifar(root, name)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{err}; pass --data-root FOLDER holding it, or --download "
+                                f"to fetch it from the official site") from None
+    classes = cifar_classes(root, name, verify)
+    train = ArrayImageDataset(*load_cifar(root, True, name, verify), classes=classes)
+    test = ArrayImageDataset(*load_cifar(root, False, name, verify), classes=classes)
+    return train, test, DataInfo(name, len(classes), 32, HALF, HALF, classes)
+
+
+def _folder(path: Path):
+    train_dir, val_dir = path / "train", path / "val"
+    if not (train_dir.is_dir() and val_dir.is_dir()):
+        raise FileNotFoundError(f"image-folder data {path} must hold train/ and val/ folders "
+                                f"of CLASS/IMAGE files (the ImageNet layout)")
+    train = ImageFolder(train_dir)
+    test = ImageFolder(val_dir, transform=imagenet_eval(224, 256))
+    if test.classes != train.classes:
+        raise ValueError(f"{val_dir} and {train_dir} must have the same class folders")
+    return train, test, DataInfo(str(path), len(train.classes), 224, IMAGENET_MEAN,
+                                 IMAGENET_STD, train.classes)
+
+
+def training_sets(data: str, *, root: str | os.PathLike | None = None, download: bool = False,
+                  verify: bool = True, train_subset: int | None = None,
+                  test_subset: int | None = None, seed: int = 0):
+    """`(train, test, DataInfo)` for `data` = synthetic | cifar10 | cifar100 | a folder path.
+
+    CIFAR is read from `root` (default `$AUGMIX_CACHE/cifar`), fetched there with
+    `download`; `verify=False` skips the md5 check (for re-encoded copies).
+    Subsets keep the first images of each split.
+    """
+    if data == "synthetic":
+        train = SyntheticShapes("train", n=train_subset or SYNTHETIC_SIZES[0], seed=seed)
+        test = SyntheticShapes("test", n=test_subset or SYNTHETIC_SIZES[1], seed=seed)
+        return train, test, DataInfo("synthetic", len(SYNTHETIC_CLASSES), 32, HALF, HALF,
+                                     list(SYNTHETIC_CLASSES))
+    if data in ("cifar10", "cifar100"):
+        train, test, info = _cifar(data, root, download, verify)
+    elif os.sep in data or Path(data).is_dir():
+        train, test, info = _folder(Path(data))
+    else:
+        raise ValueError(f"data must be synthetic, cifar10, cifar100 or a folder with train/ and "
+                         f"val/, got {data!r}")
+    return _subset(train, train_subset), _subset(test, test_subset), info
+
+
+__all__ = ["DataInfo", "training_sets"]

@@ -1,0 +1,161 @@
+"""Where `augmix eval` gets its images: the clean test set and its corrupted counterparts.
+
+Every source ends as uint8 NHWC arrays (or array-likes that decode on slicing), the
+form augmix.evaluate consumes: CIFAR and the synthetic set in memory, released
+CIFAR-C files memory-mapped, ImageNet-style trees decoded batch by batch.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+from PIL import Image
+
+from augmix.data.folder import ImageFolder
+from augmix.data.transforms import CenterCrop, Compose, imagenet_eval
+
+
+
+@dataclass
+class CleanSet:
+    images: np.ndarray  # or an ImageFileArray
+    labels: np.ndarray
+    dataset: str
+    limit: int | None = None
+
+
+class ImageFileArray:
+    """Image files seen as a read-only uint8 (N, S, S, 3) array, decoded when sliced.
+
+    With ``resize`` the shorter side is first scaled to that length (ImageNet's
+    Resize(256)+CenterCrop(224)); without, only the centre ``size`` crop is taken
+    (a no-op on ImageNet-C's 224 px files). Decoding runs in a thread pool.
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, paths: Sequence[Path], size: int, resize: int | None = None, threads: int = 0):
+        self.paths, self.size = list(paths), size
+        self.transform = imagenet_eval(size, resize) if resize else Compose([CenterCrop(size)])
+        self.threads = threads or min(8, os.cpu_count() or 1)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.paths), self.size, self.size, 3)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _load(self, path: Path) -> np.ndarray:
+        with Image.open(path) as image:
+            try:
+                return np.asarray(self.transform(image.convert("RGB")))
+            except ValueError as err:
+                raise ValueError(f"{path}: {err}") from None
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise TypeError("ImageFileArray supports slicing only")
+        paths = self.paths[index]
+        if not paths:
+            return np.empty((0,) + self.shape[1:], np.uint8)
+        with ThreadPoolExecutor(self.threads) as pool:
+            return np.stack(list(pool.map(self._load, paths)))
+
+
+def scan_tree(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
+    """Files and labels of a ``root/<wnid>/<image>`` tree; class index from sorted wnids."""
+    folder = ImageFolder(root)
+    return ([path for path, _ in folder.samples], np.asarray(folder.targets, dtype=np.int64),
+            folder.classes)
+
+
+def clean_test_set(data: str | None, dataset: str, *, verify: bool = True, limit: int | None = None,
+                   synthetic_seed: int = 0) -> CleanSet:
+    """The clean test images for `dataset` (synthetic, cifar10, cifar100, imagenet).
+
+    The synthetic test set is the 2,000-image test split of `synthetic_seed` (0), the
+    same for every run whatever its training seed, so runs compare on equal terms.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    cut = slice(None, limit)
+    if dataset == "synthetic" or data == "synthetic":
+        from augmix.data.sources import SYNTHETIC_SIZES
+        from augmix.data.synthetic import SyntheticShapes
+        test = SyntheticShapes("test", n=SYNTHETIC_SIZES[1], seed=synthetic_seed)
+        return CleanSet(test.images[cut], test.labels[cut], "synthetic", limit)
+    if data is None:
+        raise ValueError(f"--data is required for dataset {dataset!r} (a folder holding its test set)")
+    if dataset in ("cifar10", "cifar100"):
+        from augmix.data.cifar import load_cifar
+        images, labels = load_cifar(data, train=False, dataset=dataset, verify=verify)
+        return CleanSet(images[cut], labels[cut], dataset, limit)
+    if dataset == "imagenet":
+        # Clean ImageNet val is always Resize(256)+CenterCrop(224): the images ImageNet-C was made from.
+        paths, labels, _ = scan_tree(Path(data))
+        return CleanSet(ImageFileArray(paths[cut], 224, resize=256), labels[cut], dataset, limit)
+    raise ValueError(f"dataset must be synthetic, cifar10, cifar100 or imagenet, got {dataset!r}")
+
+
+def corruption_names(names: Sequence[str] | None, extra: bool = False) -> list[str]:
+    from augmix.corruptions import CORRUPTIONS, EXTRA_CORRUPTIONS, check_name
+    chosen = list(names) if names else list(CORRUPTIONS)
+    for name in chosen:
+        check_name(name)
+    return chosen + [n for n in EXTRA_CORRUPTIONS if extra and n not in chosen]
+
+
+def source_kind(source: str) -> str:
+    return {"generate": "generated", "none": "none"}.get(source, "released")
+
+
+def corrupted_sets(source: str, clean: CleanSet, names: Sequence[str], severities: Sequence[int], *,
+                   seed: int = 0, verify: bool = True, eval_transform: str = "crop"
+                   ) -> tuple[Iterable[tuple[str, int, np.ndarray, np.ndarray]], int]:
+    """(iterable of (corruption, severity, images, labels), number of sets) from `source`."""
+    for s in severities:
+        if s not in (1, 2, 3, 4, 5):
+            raise ValueError(f"severities must lie in 1..5, got {s}")
+    total = len(names) * len(severities)
+    if source == "none":
+        return [], 0
+    if source == "generate":
+        if isinstance(clean.images, ImageFileArray):
+            raise ValueError("generating ImageNet-C on the fly is not supported: use the released "
+                             "JPEG tree (pitfall: in-memory corruptions differ from the q85 files), "
+                             "or write one with `augmix corrupt`")
+        from augmix.data.corrupted import iter_corrupted
+        return iter_corrupted(clean.images, clean.labels, names, severities, seed=seed), total
+    root = Path(source)
+    if any((folder / "labels.npy").is_file() for folder in (root, root / "CIFAR-10-C", root / "CIFAR-100-C")):
+        return _released_cifar_c(root, clean, names, severities, verify), total
+    if root.is_dir():
+        return _released_tree(root, clean, names, severities, eval_transform), total
+    raise FileNotFoundError(f"--corrupted must be 'generate', 'none', a CIFAR-C folder (with "
+                            f"labels.npy) or an ImageNet-C tree; {root} is neither")
+
+
+def _released_cifar_c(root: Path, clean: CleanSet, names, severities, verify: bool) -> Iterator:
+    from augmix.data.corrupted import load_cifar_c
+    for name in names:
+        for severity in severities:
+            images, labels = load_cifar_c(root, name, severity, verify=verify)
+            yield name, severity, images[:clean.limit], labels[:clean.limit]
+
+
+def _released_tree(root: Path, clean: CleanSet, names, severities, eval_transform: str) -> Iterator:
+    resize = 256 if eval_transform == "resize-crop" else None
+    for name in names:
+        for severity in severities:
+            folder = root / name / str(severity)
+            if not folder.is_dir():
+                raise FileNotFoundError(f"missing {folder} (expected {root}/<corruption>/<1..5>/<wnid>/)")
+            paths, labels, _ = scan_tree(folder)
+            size = 224 if resize else Image.open(paths[0]).size[0]
+            yield name, severity, ImageFileArray(paths[:clean.limit], size, resize), labels[:clean.limit]

@@ -1,0 +1,668 @@
+"""`augmix train`: the paper's training recipes, on one CPU, one GPU or many (torchrun).
+
+    augmix train --recipe cifar10-wrn-40-2 --data-root ~/data/cifar --out runs/wrn
+    torchrun --nproc_per_node 4 -m augmix train --recipe cifar10-wrn-40-2 --out runs/wrn
+    augmix train --out runs/wrn --resume
+
+A run is one `TrainConfig` (a recipe from `augmix/recipes/*.json`, or a JSON
+file, plus overrides). Every random stream is a pure function of the seed and
+its position: model init of (seed), the sampler's permutation of (seed, epoch),
+crops and AugMix draws of (seed, epoch, sample), batch-level draws (Mixup,
+CutMix, Cutout, PGD starts, batched AugMix) of (seed, rank, step), and the
+global torch / numpy / python generators are reseeded from (seed, rank, epoch)
+at each epoch start. A checkpoint written after each epoch holds the model,
+optimizer, schedule, gradient scaler, epoch and step, so `--resume` continues
+bit-identically, whatever the number of DataLoader workers.
+
+`--batch-size` is the global batch: with N processes each takes batch/N.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from augmix import distributed
+from augmix.atomic import atomic_write
+from augmix.augment import check_params, to_tensor
+from augmix.baselines import METHODS, adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
+from augmix.checkpoint import FILENAME, read_checkpoint, restore_model, save_checkpoint
+from augmix.data.augmix_dataset import AugMixDataset
+from augmix.data.seeded import SeededTransform
+from augmix.data.sources import DataInfo, training_sets
+from augmix.data.transforms import cifar_train, imagenet_train
+from augmix.loss import AugMixLoss
+from augmix.models import create_model, model_spec
+from augmix.schedules import SCHEDULES, Cosine, StepThirds
+
+AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+AUGMENT_ON = ("workers", "device")
+METHOD_NAMES = ("augmix", *METHODS)  # AugMix and the baselines of augmix.baselines
+# Stream ids for derive_seed: one per independent use of the run's seed.
+_INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER = range(6)
+# Fields that may differ when resuming: they change how a run executes, not what it computes.
+RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. Defaults: the official AugMix CIFAR recipe
+    (WRN-40-2, 100 epochs, SGD Nesterov 0.9, lr 0.1 per-step cosine, wd 5e-4, batch 128,
+    AugMix severity 3 width 3 with the JSD loss) on the embedded synthetic set."""
+
+    model: str = "wrn-40-2"
+    data: str = "synthetic"
+    data_root: str | None = None
+    download: bool = False
+    verify: bool = True
+    train_subset: int | None = None
+    test_subset: int | None = None
+    epochs: int = 100
+    batch_size: int = 128
+    eval_batch_size: int = 500
+    lr: float = 0.1
+    lr_schedule: str = "cosine"
+    lr_min: float = 1e-6
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    method: str = "augmix"
+    jsd: bool = True
+    jsd_lambda: float = 12.0
+    severity: float = 3
+    width: int = 3
+    depth: int = -1
+    alpha: float = 1.0
+    all_ops: bool = False
+    augment_on: str = "workers"
+    amp: str = "none"
+    channels_last: bool = False
+    seed: int = 1
+    workers: int = 2
+    device: str = "auto"
+    stop_after: int | None = None
+    recipe: str | None = None
+    description: str = ""
+    source: str = ""
+    mean: list[float] | None = None
+    std: list[float] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """ValueError naming the first bad field."""
+        model_spec(self.model)
+        ints = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "workers": 0, "seed": 0}
+        for name, low in ints.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        for name in ("train_subset", "test_subset", "stop_after"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be an int >= 1 or None, got {value!r}")
+        for name in ("lr", "weight_decay", "momentum", "lr_min", "jsd_lambda"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.lr == 0:
+            raise ValueError("lr must be > 0")
+        choices = {"lr_schedule": SCHEDULES, "method": METHOD_NAMES, "augment_on": AUGMENT_ON,
+                   "amp": tuple(AMP)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        check_params(self.severity, self.width, self.depth, self.alpha)
+        if self.jsd and self.method != "augmix":
+            raise ValueError(f"the JSD loss needs method 'augmix' (got {self.method!r}); pass --no-jsd")
+        if self.augment_on == "device" and self.method != "augmix":
+            raise ValueError("--augment-on device applies to method 'augmix' only")
+        if (self.mean is None) != (self.std is None):
+            raise ValueError("mean and std must be given together (or neither)")
+
+
+def recipe_names() -> list[str]:
+    """Names of the recipes shipped in augmix/recipes/."""
+    folder = resources.files("augmix") / "recipes"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def load_recipe(name_or_path: str) -> dict[str, Any]:
+    """A recipe's settings by name (see `recipe_names()`) or from a JSON file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" or path.is_file():
+        if not path.is_file():
+            raise FileNotFoundError(f"recipe file {path} does not exist")
+        text, label = path.read_text(), str(path)
+    elif name_or_path in recipe_names():
+        text = (resources.files("augmix") / "recipes" / f"{name_or_path}.json").read_text()
+        label = name_or_path
+    else:
+        raise ValueError(f"unknown recipe {name_or_path!r}; expected one of {recipe_names()} "
+                         f"or a path to a .json file")
+    try:
+        recipe = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"recipe {label} is not valid JSON: {err}") from None
+    if not isinstance(recipe, dict):
+        raise ValueError(f"recipe {label} must be a JSON object of TrainConfig fields")
+    recipe.setdefault("recipe", label)
+    return recipe
+
+
+def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
+    """A validated TrainConfig: defaults, then the recipe's settings, then `overrides`."""
+    settings = load_recipe(recipe) if recipe else {}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise ValueError(f"unknown training settings {unknown}; expected TrainConfig fields {sorted(names)}")
+    config = TrainConfig(**settings)
+    config.validate()
+    return config
+
+
+def derive_seed(seed: int, stream: int, *keys: int) -> int:
+    """A 63-bit seed for one random stream, from the run's seed and the stream's position."""
+    return int(np.random.SeedSequence([seed, stream, *keys]).generate_state(2, np.uint32)
+               .astype(np.uint64) @ np.array([1 << 31, 1], np.uint64)) & ((1 << 63) - 1)
+
+
+def _to_uint8_tensor(image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
+
+
+class _ImagePipeline:
+    """Per-image training transform: geometry (crop, flip), an optional PIL policy, to tensor."""
+
+    def __init__(self, geometry: Callable, policy: Callable | None, finish: Callable):
+        self.geometry, self.policy, self.finish = geometry, policy, finish
+
+    def __call__(self, image, rng: np.random.Generator):
+        image = self.geometry(image, rng)
+        if self.policy is not None:
+            image = self.policy(image, rng)
+        return self.finish(image)
+
+
+def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list]:
+    """The per-image part of the pipeline; returns the dataset and its epoch-aware layers."""
+    geometry = cifar_train(info.image_size) if info.image_size <= 64 else imagenet_train(info.image_size)
+    policy = None
+    if config.method in METHODS and METHODS[config.method].stage == "pil":
+        policy_name = "imagenet" if info.image_size > 64 else "cifar10"
+        policy = (autoaugment.AutoAugment(policy_name) if config.method == "autoaugment"
+                  else autoaugment.RandomAutoAugment())
+    if config.method == "augmix" and config.augment_on == "device":
+        geometric = SeededTransform(base, _ImagePipeline(geometry, None, _to_uint8_tensor),
+                                    derive_seed(config.seed, _GEOMETRY) % 2**62)
+        return geometric, [geometric]
+    finish = (lambda image: image) if config.method == "augmix" else to_tensor
+    geometric = SeededTransform(base, _ImagePipeline(geometry, policy, finish),
+                                derive_seed(config.seed, _GEOMETRY) % 2**62)
+    if config.method != "augmix":
+        return geometric, [geometric]
+    mixed = AugMixDataset(geometric, to_tensor, jsd=config.jsd, severity=config.severity,
+                          width=config.width, depth=config.depth, alpha=config.alpha,
+                          all_ops=config.all_ops, seed=derive_seed(config.seed, _AUGMIX) % 2**62)
+    return mixed, [geometric, mixed]
+
+
+def _device_augmix(config: TrainConfig) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
+    """The batched AugMix engine (`augmix.BatchAugMix`) for `--augment-on device`."""
+    import augmix
+
+    engine_cls = getattr(augmix, "BatchAugMix", None)
+    if engine_cls is None:
+        raise ValueError("--augment-on device needs the batched engine augmix.BatchAugMix, which "
+                         "this installation does not have yet; use --augment-on workers")
+    engine = engine_cls(severity=config.severity, width=config.width, depth=config.depth,
+                        alpha=config.alpha, all_ops=config.all_ops)
+    return lambda images, generator: engine(images, generator=generator)
+
+
+def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.device:
+    if config.device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", group.local_rank)
+        return torch.device("cpu")
+    device = torch.device(config.device)
+    if device.type == "cuda" and group.distributed:
+        device = torch.device("cuda", group.local_rank)
+    return device
+
+
+def _seed_globals(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def _write_records(run_dir: Path, records: list[dict]) -> None:
+    with atomic_write(run_dir / "metrics.jsonl", "w") as f:
+        for record in records:
+            f.write(json.dumps(record) + "\n")
+    buffer = io.StringIO()
+    if records:
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+    with atomic_write(run_dir / "metrics.csv", "w") as f:
+        f.write(buffer.getvalue())
+
+
+def _tensorboard(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard not installed: JSONL and CSV records only
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def _fingerprint(model: torch.nn.Module) -> str:
+    """A hash of every parameter's bytes, to compare replicas."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for p in model.parameters():
+        digest.update(p.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+class Trainer:
+    """One training run; `run()` trains to the end (or `stop_after`) and returns the run folder."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False,
+                 progress: bool = True):
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        probe = "cuda" if (config.device.startswith("cuda") or
+                           (config.device == "auto" and torch.cuda.is_available())) else "cpu"
+        self.group = distributed.init_from_env(probe)
+        self.device = _resolve_device(config, self.group)
+        if config.batch_size % self.group.world_size:
+            raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of "
+                             f"processes ({self.group.world_size}); it is the global batch")
+        self.local_batch = config.batch_size // self.group.world_size
+        train_base, test_base, self.info = training_sets(
+            config.data, root=config.data_root, download=config.download and self.group.is_main,
+            verify=config.verify, train_subset=config.train_subset,
+            test_subset=config.test_subset, seed=config.seed)
+        self.mean = tuple(config.mean) if config.mean is not None else self.info.mean
+        self.std = tuple(config.std) if config.std is not None else self.info.std
+        self.normalize = adversarial.normalizer(self.mean, self.std)
+        self.train_set, self.epoch_aware = _train_dataset(train_base, self.info, config)
+        self.device_augmix = (_device_augmix(config) if config.method == "augmix"
+                              and config.augment_on == "device" else None)
+        self.sampler = torch.utils.data.DistributedSampler(
+            self.train_set, num_replicas=self.group.world_size, rank=self.group.rank,
+            shuffle=True, seed=config.seed, drop_last=False)
+        loader_gen = torch.Generator().manual_seed(derive_seed(config.seed, _LOADER, self.group.rank))
+        self.loader = torch.utils.data.DataLoader(
+            self.train_set, batch_size=self.local_batch, sampler=self.sampler,
+            num_workers=config.workers, pin_memory=self.device.type == "cuda",
+            persistent_workers=config.workers > 0, generator=loader_gen)
+        shard = range(self.group.rank, len(test_base), self.group.world_size)
+        self.test_loader = torch.utils.data.DataLoader(
+            _TestSet(torch.utils.data.Subset(test_base, shard)), batch_size=config.eval_batch_size,
+            num_workers=config.workers, persistent_workers=config.workers > 0)
+
+        torch.manual_seed(derive_seed(config.seed, _INIT))
+        self.model = create_model(config.model, self.info.num_classes).to(self.device)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr,
+                                         momentum=config.momentum, nesterov=config.nesterov,
+                                         weight_decay=config.weight_decay)
+        steps_per_epoch = len(self.loader)
+        factor = (Cosine(config.epochs * steps_per_epoch, config.lr_min / config.lr)
+                  if config.lr_schedule == "cosine"
+                  else StepThirds(steps_per_epoch, config.epochs, config.batch_size))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
+        self.jsd_loss = AugMixLoss(config.jsd_lambda)
+        self.epoch, self.step, self.records = 0, 0, []
+        if resume:
+            self._restore()
+        self.net = self.model
+        if self.group.distributed:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def _meta(self) -> dict[str, Any]:
+        return {"mean": list(self.mean), "std": list(self.std), "dataset": self.info.name,
+                "classes": list(self.info.classes), "image_size": self.info.image_size}
+
+    def _save(self) -> None:
+        save_checkpoint(self.run_dir / FILENAME, {
+            "model": self.config.model, "num_classes": self.info.num_classes,
+            "model_state": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch, "step": self.step, "config": dataclasses.asdict(self.config),
+            "records": self.records, "meta": self._meta(), "torch_version": str(torch.__version__)})
+
+    def _restore(self) -> None:
+        path = self.run_dir / FILENAME
+        payload = read_checkpoint(path)
+        restore_model(self.model, payload, self.config.model, str(path))
+        try:
+            self.optimizer.load_state_dict(payload["optimizer"])
+            self.scheduler.load_state_dict(payload["scheduler"])
+            self.scaler.load_state_dict(payload["scaler"])
+        except (KeyError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{path}: optimizer/schedule state does not fit this run: {err}") from None
+        self.epoch, self.step, self.records = payload["epoch"], payload["step"], payload["records"]
+
+    # -- one step ------------------------------------------------------------------------
+    def _batch_generator(self) -> torch.Generator:
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(derive_seed(self.config.seed, _BATCH, self.group.rank, self.step))
+        return generator
+
+    def _forward(self, x: torch.Tensor, *, normalized: bool = False) -> torch.Tensor:
+        """Logits of the (wrapped) model on pixels in [0, 1], or on already normalized inputs."""
+        if not normalized:
+            x = self.normalize(x)
+        if self.config.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        dtype = AMP[self.config.amp]
+        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+            return self.net(x)
+
+    def _loss(self, images, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss, logits on the clean or single view) for one batch on the device."""
+        config, generator = self.config, self._batch_generator()
+        method = config.method
+        if method == "augmix":
+            if self.device_augmix is not None:
+                clean = images.float().div_(255)
+                views = [self.device_augmix(images, generator) for _ in range(2 if config.jsd else 1)]
+                images = (clean, *views) if config.jsd else views[0]
+            if config.jsd:
+                logits = self._forward(torch.cat(images))
+                return self.jsd_loss(logits, targets), logits[:targets.shape[0]]
+            logits = self._forward(images)
+            return F.cross_entropy(logits.float(), targets), logits
+        defaults = METHODS[method].defaults
+        if method in ("mixup", "cutmix"):
+            if method == "mixup":
+                mixed, (a, b, lam) = mixup.mixup(images, targets, generator, alpha=defaults["alpha"])
+            else:
+                mixed, (a, b, lam) = cutmix.cutmix(images, targets, generator,
+                                                   beta=defaults["beta"], prob=defaults["prob"])
+            logits = self._forward(mixed)
+            return mixup.mixup_loss(F.cross_entropy, logits.float(), a, b, lam), logits
+        if method == "patch-uniform":
+            images = patch_uniform.patch_uniform(images, generator, defaults["patch_size"],
+                                                 defaults["max_scale"])
+        elif method == "adversarial":
+            images = adversarial.pgd_attack(
+                self.model, images, targets, normalize=self.normalize, epsilon=defaults["epsilon"],
+                step_size=defaults["step_size"], steps=defaults["steps"],
+                random_start=defaults["random_start"], generator=generator, mode=defaults["mode"])
+        # Cutout (alone, or after AutoAugment as in its CIFAR recipe) acts on normalized images.
+        length = defaults.get("length", defaults.get("cutout_length"))
+        if length:
+            images = cutout.batch_cutout(self.normalize(images), generator, length,
+                                         defaults.get("n_holes", 1))
+        logits = self._forward(images, normalized=bool(length))
+        return F.cross_entropy(logits.float(), targets), logits
+
+    def _to_device(self, images):
+        if isinstance(images, (tuple, list)):
+            return tuple(v.to(self.device, non_blocking=True) for v in images)
+        return images.to(self.device, non_blocking=True)
+
+    # -- epochs --------------------------------------------------------------------------
+    def _train_epoch(self, bar: tqdm) -> dict[str, float]:
+        self.net.train()
+        totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
+        start = time.perf_counter()
+        for i, (images, targets) in enumerate(self.loader):
+            images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
+            loss, logits = self._loss(images, targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.scheduler.step()
+            self.step += 1
+            n = targets.shape[0]
+            totals += torch.stack([loss.detach().double() * n,
+                                   (logits.detach().argmax(1) == targets).sum().double(),
+                                   torch.tensor(float(n), dtype=torch.float64, device=self.device)])
+            if bar.disable is False and (i % 10 == 0 or i + 1 == len(self.loader)):
+                loss_sum, correct, seen = totals.tolist()  # one device sync every 10 steps
+                rate = seen * self.group.world_size / max(time.perf_counter() - start, 1e-9)
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                                img_s=f"{rate:.0f}", refresh=False)
+            bar.update()
+        elapsed = time.perf_counter() - start
+        loss_sum, correct, seen = distributed.sum_across(totals.tolist(), self.group, self.device)
+        return {"train_loss": loss_sum / seen, "train_acc": correct / seen,
+                "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+
+    @torch.no_grad()
+    def _evaluate(self) -> dict[str, float]:
+        self.model.eval()
+        loss_sum = correct = seen = 0.0
+        for images, targets in self.test_loader:
+            images, targets = images.to(self.device), targets.to(self.device)
+            dtype = AMP[self.config.amp]
+            x = self.normalize(images)
+            if self.config.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                logits = self.model(x).float()
+            loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
+            correct += float((logits.argmax(1) == targets).sum())
+            seen += targets.shape[0]
+        loss_sum, correct, seen = distributed.sum_across([loss_sum, correct, seen], self.group,
+                                                         self.device)
+        return {"test_loss": loss_sum / seen, "test_acc": correct / seen,
+                "test_error": 100.0 * (1 - correct / seen)}
+
+    def _check_shards(self) -> dict[str, Any]:
+        """Under DDP: every rank's sample indices this epoch, disjoint, and equal replicas."""
+        shards = distributed.gather_objects(list(iter(self.sampler)), self.group)
+        prints = distributed.gather_objects(_fingerprint(self.model), self.group)
+        if len(set(prints)) != 1:
+            raise RuntimeError(f"DDP replicas diverged at epoch {self.epoch}: parameter hashes {prints}")
+        distinct = len(set().union(*map(set, shards)))
+        return {"shard_sizes": [len(s) for s in shards], "distinct_samples": distinct,
+                "replicas_equal": True}
+
+    def run(self) -> Path:
+        config, main = self.config, self.group.is_main
+        writer = _tensorboard(self.run_dir) if main else None
+        last = config.epochs if config.stop_after is None else min(config.epochs, config.stop_after)
+        try:
+            while self.epoch < last:
+                _seed_globals(derive_seed(config.seed, _GLOBAL, self.group.rank, self.epoch))
+                self.sampler.set_epoch(self.epoch)
+                for layer in self.epoch_aware:
+                    layer.set_epoch(self.epoch)
+                bar = tqdm(total=len(self.loader), desc=f"epoch {self.epoch + 1}/{config.epochs}",
+                           unit="batch", disable=not (self.progress and main), leave=False)
+                with bar:
+                    record = {"epoch": self.epoch + 1, **self._train_epoch(bar)}
+                record.update(self._evaluate())
+                record.update(step=self.step, lr=self.optimizer.param_groups[0]["lr"])
+                if self.group.distributed:
+                    record.update(self._check_shards())
+                self.epoch += 1
+                self.records.append(record)
+                if main:
+                    self._save()
+                    _write_records(self.run_dir, self.records)
+                    if writer is not None:
+                        for key in ("train_loss", "train_acc", "test_loss", "test_acc", "lr",
+                                    "images_per_s"):
+                            writer.add_scalar(key, record[key], self.epoch)
+                    if self.progress:
+                        tqdm.write(f"epoch {record['epoch']}/{config.epochs}: train loss "
+                                   f"{record['train_loss']:.4f} acc {record['train_acc']:.4f} | "
+                                   f"test loss {record['test_loss']:.4f} error "
+                                   f"{record['test_error']:.2f}% | {record['images_per_s']:.0f} img/s")
+        finally:
+            if writer is not None:
+                writer.close()
+            distributed.shutdown(self.group)
+        return self.run_dir
+
+
+class _TestSet(torch.utils.data.Dataset):
+    """Test images as unnormalized float tensors in [0, 1]."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        image, label = self.dataset[index]
+        return to_tensor(image), label
+
+
+def _prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, is_main: bool) -> None:
+    has_run = (run_dir / FILENAME).exists()
+    if resume and not has_run:
+        raise FileNotFoundError(f"nothing to resume: no {FILENAME} in {run_dir}")
+    if not resume and has_run:
+        raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it, "
+                         f"or choose another --out")
+    if is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(run_dir / "config.json", "w") as f:
+            json.dump(dataclasses.asdict(config), f, indent=2)
+
+
+def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
+    """The configuration saved in a run's checkpoint, with execution-only `overrides` applied."""
+    payload = read_checkpoint(Path(run_dir) / FILENAME)
+    saved = dict(payload["config"])
+    changed = {k: v for k, v in overrides.items() if v is not None and saved.get(k) != v}
+    fixed = sorted(set(changed) - set(RESUMABLE_OVERRIDES))
+    if fixed:
+        raise ValueError(f"cannot change {fixed} when resuming {run_dir} (the run's results depend "
+                         f"on them); only {list(RESUMABLE_OVERRIDES)} may change")
+    saved.update(changed)
+    config = TrainConfig(**saved)
+    config.validate()
+    return config
+
+
+def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume: bool = False,
+          progress: bool = True) -> Path:
+    """Train one run into folder `out` (or continue it with `resume`); returns the folder.
+
+    `config` is a TrainConfig or a dict of its fields (a recipe may be named in
+    `config["recipe"]`). The folder gets config.json, checkpoint.pt (every
+    epoch, atomically), metrics.jsonl and metrics.csv, and tensorboard/ when
+    TensorBoard is installed.
+    """
+    if isinstance(config, dict):
+        settings = dict(config)
+        config = make_config(settings.pop("recipe", None), **settings)
+    elif isinstance(config, TrainConfig):
+        config.validate()
+    else:
+        raise ValueError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
+    run_dir = Path(out)
+    _prepare_run_dir(run_dir, config, resume, int(os.environ.get("RANK", "0")) == 0)
+    return Trainer(config, run_dir, resume=resume, progress=progress).run()
+
+
+# -- command line ------------------------------------------------------------------------
+_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    ("--model", dict(help="architecture (augmix.models registry, or wrn-DEPTH-WIDTH)")),
+    ("--data", dict(help="synthetic | cifar10 | cifar100 | FOLDER with train/ and val/")),
+    ("--data-root", dict(help="folder holding (or receiving) CIFAR; default $AUGMIX_CACHE/cifar")),
+    ("--train-subset", dict(type=int, help="train on the first N images only")),
+    ("--test-subset", dict(type=int, help="evaluate on the first N test images only")),
+    ("--epochs", dict(type=int)),
+    ("--batch-size", dict(type=int, help="global batch size (split over torchrun processes)")),
+    ("--eval-batch-size", dict(type=int)),
+    ("--lr", dict(type=float, help="initial learning rate")),
+    ("--lr-schedule", dict(choices=SCHEDULES)),
+    ("--wd", dict(type=float, dest="weight_decay", help="weight decay")),
+    ("--momentum", dict(type=float)),
+    ("--method", dict(choices=METHOD_NAMES, help="augmix or a baseline")),
+    ("--severity", dict(type=float)),
+    ("--width", dict(type=int, help="AugMix chains per image")),
+    ("--depth", dict(type=int, help="ops per chain, -1 for 1-3 at random")),
+    ("--alpha", dict(type=float, help="Dirichlet and Beta coefficient")),
+    ("--augment-on", dict(choices=AUGMENT_ON, help="AugMix per image in DataLoader workers, or "
+                          "batched on the device (augmix.BatchAugMix)")),
+    ("--amp", dict(choices=tuple(AMP), help="mixed precision")),
+    ("--seed", dict(type=int)),
+    ("--workers", dict(type=int, help="DataLoader worker processes")),
+    ("--device", dict(help="auto | cpu | cuda | cuda:N")),
+    ("--stop-after", dict(type=int, help="end this invocation after N epochs in all (the schedule "
+                          "still spans --epochs); continue later with --resume")),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--recipe", help=f"a recipe name ({', '.join(recipe_names())}) or a JSON file")
+    parser.add_argument("--out", type=Path, help="run folder (default runs/RECIPE or runs/MODEL)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--list", action="store_true", help="list recipes and models, then exit")
+    for flag, options in _FLAGS:
+        parser.add_argument(flag, default=None, **options)
+    parser.add_argument("--no-jsd", dest="jsd", action="store_const", const=False, default=None,
+                        help="plain cross-entropy instead of the JSD consistency loss")
+    parser.add_argument("--all-ops", action="store_const", const=True, default=None,
+                        help="add color, contrast, brightness, sharpness (overlap the test corruptions)")
+    parser.add_argument("--channels-last", action="store_const", const=True, default=None)
+    parser.add_argument("--download", action="store_const", const=True, default=None,
+                        help="fetch CIFAR from the official site into --data-root if missing")
+    parser.add_argument("--no-verify", dest="verify", action="store_const", const=False,
+                        default=None, help="skip the CIFAR md5 check (re-encoded copies)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        from augmix.models import MODELS
+
+        for name in recipe_names():
+            print(f"recipe {name}: {load_recipe(name).get('description', '')}")
+        for name, spec in MODELS.items():
+            print(f"model  {name}: {spec.description}")
+        return 0
+    overrides = {dest: getattr(args, dest) for dest in (
+        "model", "data", "data_root", "train_subset", "test_subset", "epochs", "batch_size",
+        "eval_batch_size", "lr", "lr_schedule", "weight_decay", "momentum", "method", "severity",
+        "width", "depth", "alpha", "augment_on", "amp", "seed", "workers", "device", "stop_after",
+        "jsd", "all_ops", "channels_last", "download", "verify")}
+    if args.method not in (None, "augmix") and args.jsd is None:
+        overrides["jsd"] = False  # baselines train with plain cross-entropy
+    if args.resume:
+        if args.out is None:
+            raise ValueError("--resume needs --out RUN_DIR (the run to continue)")
+        if args.recipe:
+            raise ValueError("--resume takes the recipe saved in the run; drop --recipe")
+        config = resumed_config(args.out, **overrides)
+    else:
+        config = make_config(args.recipe, **overrides)
+    out = args.out or Path("runs") / (Path(config.recipe).stem if config.recipe else config.model)
+    train(config, out=out, resume=args.resume, progress=not args.quiet)
+    return 0

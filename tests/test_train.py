@@ -1,0 +1,224 @@
+"""augmix train: exact resume, checkpoints, recipes, baselines, real CIFAR-10, clear errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from augmix import cli
+from augmix.checkpoint import load_model, read_checkpoint, restore_model, save_checkpoint
+from augmix.models import create_model
+from augmix.train import (METHOD_NAMES, TrainConfig, load_recipe, make_config, recipe_names,
+                          resumed_config, train)
+
+TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32, epochs=2,
+            batch_size=32, eval_batch_size=64, workers=0, seed=5)
+TIMING = ("epoch_s", "images_per_s")
+
+
+def _weights(run_dir):
+    return read_checkpoint(run_dir)["model_state"]
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_after_first_epoch_is_bit_identical(tmp_path):
+    config = make_config(**TINY)
+    whole = train(config, out=tmp_path / "whole", progress=False)
+
+    stopped = train(make_config(**TINY, stop_after=1), out=tmp_path / "parts", progress=False)
+    assert read_checkpoint(stopped)["epoch"] == 1
+    # Resume in another process layout: 2 DataLoader workers instead of none.
+    resumed = train(resumed_config(stopped, workers=2, stop_after=2), out=stopped, resume=True,
+                    progress=False)
+
+    a, b = read_checkpoint(whole), read_checkpoint(resumed)
+    assert a["epoch"] == b["epoch"] == 2 and a["step"] == b["step"] == 4
+    assert _same_state(a["model_state"], b["model_state"])
+    assert all(_same_state(a["optimizer"]["state"][k], b["optimizer"]["state"][k])
+               for k in a["optimizer"]["state"])
+    assert a["scheduler"] == b["scheduler"]
+    strip = [{k: v for k, v in r.items() if k not in TIMING} for r in a["records"]]
+    assert strip == [{k: v for k, v in r.items() if k not in TIMING} for r in b["records"]]
+    # The records on disk follow the checkpoint.
+    lines = (resumed / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+    assert (resumed / "metrics.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
+
+
+def test_a_different_seed_gives_different_weights(tmp_path):
+    a = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "a", progress=False)
+    b = train(make_config(**{**TINY, "epochs": 1, "seed": 6}), out=tmp_path / "b", progress=False)
+    assert not _same_state(_weights(a), _weights(b))
+
+
+@pytest.mark.parametrize("method", [m for m in METHOD_NAMES if m != "augmix"])
+def test_every_baseline_trains_a_step(tmp_path, method):
+    settings = {**TINY, "train_subset": 16, "test_subset": 16, "batch_size": 8, "epochs": 1,
+                "method": method, "jsd": False}
+    run = train(make_config(**settings), out=tmp_path / method, progress=False)
+    record = read_checkpoint(run)["records"][0]
+    assert record["train_images"] == 16 and record["step"] == 2
+    assert torch.isfinite(torch.tensor(record["train_loss"]))
+
+
+def test_augmix_without_jsd_bf16_channels_last(tmp_path):
+    settings = {**TINY, "train_subset": 16, "test_subset": 16, "batch_size": 8, "epochs": 1,
+                "jsd": False, "amp": "bf16", "channels_last": True}
+    run = train(make_config(**settings), out=tmp_path / "run", progress=False)
+    assert torch.isfinite(torch.tensor(read_checkpoint(run)["records"][0]["train_loss"]))
+
+
+def test_load_model_gives_the_trained_model_and_its_meta(tmp_path):
+    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+    model, meta = load_model(run)
+    assert meta["model"] == "wrn-10-1" and meta["num_classes"] == 10
+    assert meta["mean"] == [0.5, 0.5, 0.5] and meta["dataset"] == "synthetic"
+    assert len(meta["classes"]) == 10 and meta["image_size"] == 32
+    assert not model.training
+    assert _same_state(model.state_dict(), _weights(run))
+
+
+def test_recipes_reproduce_the_official_defaults():
+    assert {"cifar10-wrn-40-2", "cifar100-allconv", "cifar10-densenet-bc-100-12",
+            "cifar10-resnext-29-32x4d", "imagenet-resnet-50"} <= set(recipe_names())
+    wrn = make_config("cifar10-wrn-40-2")
+    assert (wrn.model, wrn.epochs, wrn.batch_size, wrn.lr, wrn.weight_decay) == ("wrn-40-2", 100, 128, 0.1, 5e-4)
+    assert wrn.nesterov and wrn.momentum == 0.9 and wrn.lr_schedule == "cosine"
+    assert (wrn.severity, wrn.width, wrn.depth, wrn.alpha, wrn.jsd, wrn.all_ops) == (3, 3, -1, 1.0, True, False)
+    dense = make_config("cifar100-densenet-bc-100-12")
+    assert (dense.epochs, dense.weight_decay, dense.data) == (200, 1e-4, "cifar100")
+    assert make_config("cifar10-resnext-29-32x4d").epochs == 200
+    imagenet = load_recipe("imagenet-resnet-50")
+    assert (imagenet["batch_size"], imagenet["severity"], imagenet["lr_schedule"]) == (256, 1, "step")
+
+
+def test_a_recipe_file_can_be_copied_and_edited(tmp_path):
+    recipe = load_recipe("cifar10-wrn-40-2")
+    recipe.update(epochs=3)
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(recipe))
+    config = make_config(str(path), lr=0.05)
+    assert (config.epochs, config.lr, config.model) == (3, 0.05, "wrn-40-2")
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(model="vgg-16"), "unknown model 'vgg-16'"),
+    (dict(method="dropout"), "method must be one of"),
+    (dict(batch_size=0), "batch_size must be an int >= 1"),
+    (dict(method="mixup", jsd=True), "JSD loss needs method 'augmix'"),
+    (dict(severity=11), "severity must be"),
+    (dict(lr_schedule="linear"), "lr_schedule must be one of"),
+    (dict(colour="red"), "unknown training settings \\['colour'\\]"),
+])
+def test_bad_settings_are_named(settings, message):
+    with pytest.raises(ValueError, match=message):
+        make_config(**settings)
+
+
+def test_unknown_recipe():
+    with pytest.raises(ValueError, match="unknown recipe 'cifar10-vgg'"):
+        make_config("cifar10-vgg")
+
+
+def test_cifar_folder_without_files_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no cifar10 files under .*--data-root"):
+        train(make_config(**{**TINY, "data": "cifar10", "data_root": str(tmp_path)}),
+              out=tmp_path / "run", progress=False)
+
+
+def test_md5_mismatch_is_a_clear_error(tmp_path, cifar10_root):
+    # The shared copy is re-encoded, so its batch files do not match the published md5s.
+    with pytest.raises(ValueError, match="md5"):
+        train(make_config(**{**TINY, "data": "cifar10", "data_root": str(cifar10_root)}),
+              out=tmp_path / "run", progress=False)
+
+
+def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
+    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match="already holds a run; pass --resume"):
+        train(make_config(**TINY), out=run, progress=False)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train(make_config(**TINY), out=tmp_path / "empty", resume=True, progress=False)
+    with pytest.raises(ValueError, match="cannot change \\['model'\\]"):
+        resumed_config(run, model="wrn-16-1")
+
+
+def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path):
+    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+    payload = read_checkpoint(run)
+    with pytest.raises(ValueError, match="holds a 'wrn-10-1' model, not 'allconv'"):
+        restore_model(create_model("allconv", 10), payload, "allconv", "ckpt")
+    payload["num_classes"] = 100  # weights of 10 classes claimed as 100
+    save_checkpoint(tmp_path / "lying.pt", {k: v for k, v in payload.items() if k != "format"})
+    with pytest.raises(ValueError, match="does not fit model 'wrn-10-1'"):
+        load_model(tmp_path / "lying.pt")
+
+    data = (run / "checkpoint.pt").read_bytes()
+    (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.pt is not a readable checkpoint"):
+        load_model(tmp_path / "truncated.pt")
+    torch.save({"state_dict": {}}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="not an augmix training checkpoint"):
+        load_model(tmp_path / "foreign.pt")
+
+
+def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    run = train(make_config(**TINY, stop_after=1), out=tmp_path / "run", progress=False)
+    before = (run / "checkpoint.pt").read_bytes()
+
+    def dies_half_way(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        train(resumed_config(run, stop_after=2), out=run, resume=True, progress=False)
+    assert (run / "checkpoint.pt").read_bytes() == before
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "config.json",
+                                                     "metrics.csv", "metrics.jsonl"]
+    assert read_checkpoint(run)["epoch"] == 1
+
+
+def test_real_cifar10_trains_through_the_reader(tmp_path, cifar10_root):
+    config = make_config(data="cifar10", data_root=str(cifar10_root), verify=False,
+                         model="wrn-10-1", method="standard", jsd=False, train_subset=512,
+                         test_subset=500, epochs=3, batch_size=32, lr=0.05, workers=0, seed=0)
+    run = train(config, out=tmp_path / "run", progress=False)
+    records = read_checkpoint(run)["records"]
+    assert records[-1]["train_loss"] < records[0]["train_loss"]
+    # Chance is 0.1; on 500 test images its standard deviation is 0.013, so 0.17 is > 5 sigma.
+    assert records[-1]["test_acc"] > 0.17
+    _, meta = load_model(run)
+    assert meta["classes"][:2] == ["airplane", "automobile"]
+
+
+def test_cli_trains_lists_and_fails_cleanly(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--recipe", "synthetic-wrn-16-2", "--model", "wrn-10-1",
+                     "--train-subset", "16", "--test-subset", "16", "--batch-size", "8",
+                     "--epochs", "1", "--workers", "0", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "config.json").read_text())["recipe"] == "synthetic-wrn-16-2"
+    assert cli.main(["train", "--list"]) == 0
+    assert "cifar10-wrn-40-2" in capsys.readouterr().out
+    assert cli.main(["train", "--recipe", "nope"]) == 2
+    assert "unknown recipe 'nope'" in capsys.readouterr().err
+    assert cli.main(["train", "--out", str(out), "--resume", "--lr", "0.5"]) == 2
+    assert "cannot change ['lr']" in capsys.readouterr().err
+
+
+def test_device_augmix_without_the_engine_is_a_clear_error(tmp_path):
+    import augmix
+
+    if hasattr(augmix, "BatchAugMix"):
+        pytest.skip("the batched engine is installed; covered by its own training test")
+    with pytest.raises(ValueError, match="needs the batched engine augmix.BatchAugMix"):
+        train(make_config(**{**TINY, "augment_on": "device"}), out=tmp_path / "r", progress=False)
+
+
+def test_train_config_dataclass_round_trips_through_dict(tmp_path):
+    config = make_config(**TINY)
+    assert TrainConfig(**json.loads(json.dumps(config.__dict__))) == config
