@@ -151,6 +151,16 @@ def test_seeded_generator_repeats_and_seeds_differ(cifar_images):
     assert not torch.equal(a, c)
 
 
+def test_a_generator_per_call(cifar_images):
+    """The training loop passes its own generator per step: same seed, same output."""
+    x = _nchw(cifar_images[:16])
+    engine = BatchAugMix(seed=9)
+    first = engine(x, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(first, BatchAugMix(seed=1)(x))
+    assert torch.equal(engine.jsd_views(x, torch.Generator().manual_seed(1)),
+                       BatchAugMix(seed=1).jsd_views(x))
+
+
 def test_threads_do_not_change_the_result(cifar_images):
     x = _nchw(cifar_images)
     one = BatchAugMix(seed=3, threads=1)
@@ -277,3 +287,35 @@ def test_docs_examples_run():
         exec(compile(block, str(doc), "exec"), namespace)
     assert namespace["views"].shape == (24, 3, 32, 32) and namespace["loss"].item() > 0
     assert namespace["aug1"].shape == (32, 3, 32, 32) and namespace["rotated"].dtype == torch.uint8
+
+
+TINY_DEVICE_RUN = dict(data="synthetic", model="wrn-10-1", train_subset=32, test_subset=16, epochs=2,
+                       batch_size=16, eval_batch_size=16, workers=0, seed=5, augment_on="device")
+
+
+def test_training_with_the_engine_in_the_step(tmp_path):
+    """`augmix train --augment-on device` runs BatchAugMix inside the training step."""
+    from augmix.checkpoint import read_checkpoint
+    from augmix.train import make_config, train
+
+    run = read_checkpoint(train(make_config(**TINY_DEVICE_RUN, stop_after=1), out=tmp_path / "r",
+                                progress=False))
+    assert run["step"] == 2 and np.isfinite(run["records"][0]["train_loss"])
+
+
+@pytest.mark.slow
+def test_training_with_the_engine_in_the_step_resumes_bit_identically(tmp_path):
+    """The step's generator drives BatchAugMix, so a run stopped after one epoch and resumed
+    matches the uninterrupted run."""
+    from augmix.checkpoint import read_checkpoint
+    from augmix.train import make_config, resumed_config, train
+
+    tiny = TINY_DEVICE_RUN
+    whole = read_checkpoint(train(make_config(**tiny), out=tmp_path / "whole", progress=False))
+    stopped = train(make_config(**tiny, stop_after=1), out=tmp_path / "parts", progress=False)
+    resumed = read_checkpoint(train(resumed_config(stopped, stop_after=2), out=stopped, resume=True,
+                                    progress=False))
+    assert whole["step"] == resumed["step"] == 4
+    for name, tensor in whole["model_state"].items():
+        assert torch.equal(tensor, resumed["model_state"][name]), name
+    assert all(np.isfinite(r["train_loss"]) for r in whole["records"])

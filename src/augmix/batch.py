@@ -74,19 +74,26 @@ class BatchPlan:
 def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int, int], *,
                       severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                       all_ops: bool = False) -> BatchPlan:
-    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently."""
+    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently.
+
+    The draws are made on the generator's device and returned on the CPU (a few numbers per
+    sample), so a CPU generator gives the same plan whatever device the images are on.
+    """
     check_params(severity, width, depth, alpha)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     names = op_names(all_ops)
     max_depth = depth if depth > 0 else RANDOM_DEPTHS[1]
-    g = generator
+    g, device = generator, generator.device
     shape = (n, width, max_depth)
-    ops = torch.randint(len(names), shape, generator=g)
+    ops = torch.randint(len(names), shape, generator=g, device=device)
     if depth < 0:
-        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g)
-        ops = torch.where(torch.arange(max_depth) < depths[..., None], ops, -1)
-    levels = LEVEL_LOW + (severity - LEVEL_LOW) * torch.rand(shape, generator=g, dtype=torch.float64)
-    flip = torch.rand(shape, generator=g, dtype=torch.float64) > SIGN_FLIP_ABOVE
-    params = torch.zeros(shape, dtype=torch.float64)
+        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g, device=device)
+        ops = torch.where(torch.arange(max_depth, device=device) < depths[..., None], ops, -1)
+    uniform = torch.rand(shape, generator=g, dtype=torch.float64, device=device)
+    levels = LEVEL_LOW + (severity - LEVEL_LOW) * uniform
+    flip = torch.rand(shape, generator=g, dtype=torch.float64, device=device) > SIGN_FLIP_ABOVE
+    params = torch.zeros(shape, dtype=torch.float64, device=device)
     for index, name in enumerate(names):
         if name in PARAMETERLESS_OPS:
             continue
@@ -94,10 +101,11 @@ def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int,
         if name in SIGNED_OPS:
             value = torch.where(flip, -value, value)
         params = torch.where(ops == index, value, params)
-    concentration = torch.full((n, width), float(alpha), dtype=torch.float64)
+    concentration = torch.full((n, width), float(alpha), dtype=torch.float64, device=device)
     chain_weights = torch._sample_dirichlet(concentration, generator=g).float()
-    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64), generator=g)
-    return BatchPlan(names, ops, levels, params, chain_weights, pair[:, 0].float())
+    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64, device=device),
+                                   generator=g)
+    return BatchPlan(names, ops.cpu(), levels.cpu(), params.cpu(), chain_weights.cpu(), pair[:, 0].float().cpu())
 
 
 def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
@@ -135,8 +143,9 @@ class BatchAugMix(nn.Module):
     `forward(x)` returns the mixed batch as float32 in [0, 1] (normalized with
     `mean`/`std` when given); `jsd_views(x)` returns [clean; aug1; aug2]
     concatenated (3N samples) for one forward pass with the JSD loss. Every
-    draw is per sample, from `generator` (a CPU torch.Generator) or a fresh
-    one seeded with `seed`. On the CPU the batch is split into chunks run by
+    draw is per sample, from `generator` (a torch.Generator; a CPU one gives
+    the same plan for images on any device) or a fresh one seeded with `seed`;
+    `forward` and `jsd_views` also take a generator for one call. On the CPU the batch is split into chunks run by
     `threads` threads (default: torch.get_num_threads()); the result does not
     depend on it.
 
@@ -157,10 +166,8 @@ class BatchAugMix(nn.Module):
         check_params(severity, width, depth, alpha)
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
-        if generator is not None and (not isinstance(generator, torch.Generator)
-                                      or generator.device.type != "cpu"):
-            raise ValueError("generator must be a CPU torch.Generator (the draws are a few numbers "
-                             "per sample, made on the CPU so a seed gives the same plan on any device)")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         if (mean is None) != (std is None):
             raise ValueError("mean and std must be given together (or neither)")
         self.severity, self.width, self.depth, self.alpha = severity, width, depth, alpha
@@ -181,10 +188,11 @@ class BatchAugMix(nn.Module):
                                  persistent=False)
             self.register_buffer("std", std_t, persistent=False)
 
-    def sample_plan(self, n: int, image_size: tuple[int, int]) -> BatchPlan:
-        """Draw plans for n images of `image_size` = (width, height)."""
-        return sample_batch_plan(self.generator, n, image_size, severity=self.severity, width=self.width,
-                                 depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
+    def sample_plan(self, n: int, image_size: tuple[int, int],
+                    generator: torch.Generator | None = None) -> BatchPlan:
+        """Draw plans for n images of `image_size` = (width, height), from `generator` if given."""
+        return sample_batch_plan(generator or self.generator, n, image_size, severity=self.severity,
+                                 width=self.width, depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
 
     def _check(self, x: torch.Tensor) -> None:
         tensor_ops.check_images(x, "x")
@@ -246,16 +254,16 @@ class BatchAugMix(nn.Module):
         torch.baddbmm(clean, weights, chains.view(len(images), width, -1).to(torch.float32),
                       out=out[rows].view(len(images), 1, -1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The AugMix view of every image of x (N, C, H, W)."""
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The AugMix view of every image of x (N, C, H, W); draws from `generator` if given."""
         self._check(x)
-        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2])))
+        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2]), generator))
 
-    def jsd_views(self, x: torch.Tensor) -> torch.Tensor:
+    def jsd_views(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """[clean; aug1; aug2] as one (3N, C, H, W) float32 batch for the JSD loss."""
         self._check(x)
         n = x.shape[0]
-        plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]))
+        plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]), generator)
         out = torch.empty((3 * n, *x.shape[1:]), dtype=torch.float32, device=x.device)
         clean = out[:n].copy_(x)
         self._normalize_(clean.div_(255) if x.dtype == torch.uint8 else clean)
