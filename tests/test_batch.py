@@ -207,7 +207,8 @@ def test_outputs_range_normalization_and_jsd_layout(cifar_images):
 @pytest.mark.parametrize("kwargs,argument", [
     ({"severity": 0}, "severity"), ({"width": 0}, "width"), ({"depth": 0}, "depth"),
     ({"alpha": -1.0}, "alpha"), ({"mean": (0.5,)}, "mean and std"),
-    ({"seed": 1, "generator": torch.Generator()}, "seed"), ({"generator": np.random.default_rng()}, "generator"),
+    ({"seed": 1, "generator": torch.Generator()}, "seed"),
+    ({"generator": np.random.default_rng()}, "generator"),
     ({"threads": 0}, "threads"),
 ])
 def test_bad_parameters_name_the_argument(kwargs, argument):

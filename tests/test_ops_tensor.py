@@ -84,7 +84,8 @@ def test_fractional_translation_interpolates_like_pil(name, cifar_images):
     arrays = cifar_images[:8]
     pixels = [2.5, -1.25, 0.5, 7.75, -3.5, 0.0, 1.0, -9.9]
     got = getattr(tensor_ops, name)(_nchw(arrays), torch.tensor(pixels)).permute(0, 2, 3, 1).numpy()
-    expected = np.stack([np.asarray(getattr(pil_ops, name)(Image.fromarray(a), p)) for a, p in zip(arrays, pixels)])
+    expected = np.stack([np.asarray(getattr(pil_ops, name)(Image.fromarray(a), p))
+                         for a, p in zip(arrays, pixels)])
     _assert_agrees(name, got.astype(int), expected.astype(int))
 
 

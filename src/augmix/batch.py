@@ -4,11 +4,12 @@ The recipe is the per-image one (`augmix.augment`): for each sample, `width`
 chains of 1-3 ops drawn uniformly with replacement, each at a level
 ~ U(0.1, severity) with a random sign for the geometric ops, chain weights
 ~ Dirichlet(alpha), skip weight ~ Beta(alpha, alpha), mixed in float32.
-The draws are made on the CPU from one `torch.Generator` (a few numbers per
-sample, so the same seed gives the same plan on every device); the images
-stay on their device. At each chain step the rows that drew an op are
-gathered and transformed together (`augmix.ops.tensor`), so an op runs only
-on the samples that chose it, and the batch is never looped over in Python.
+The draws come from one `torch.Generator` (a few numbers per sample; the plan
+is kept on the CPU, so a CPU generator gives the same plan for images on any
+device); the images stay on their device. At each chain step the rows that
+drew the same op are made adjacent and transformed in one call
+(`augmix.ops.tensor`), so an op runs only on the samples that chose it, and
+the batch is never looped over in Python.
 """
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int,
     chain_weights = torch._sample_dirichlet(concentration, generator=g).float()
     pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64, device=device),
                                    generator=g)
-    return BatchPlan(names, ops.cpu(), levels.cpu(), params.cpu(), chain_weights.cpu(), pair[:, 0].float().cpu())
+    return BatchPlan(names, ops.cpu(), levels.cpu(), params.cpu(), chain_weights.cpu(),
+                     pair[:, 0].float().cpu())
 
 
 def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
@@ -145,9 +147,9 @@ class BatchAugMix(nn.Module):
     concatenated (3N samples) for one forward pass with the JSD loss. Every
     draw is per sample, from `generator` (a torch.Generator; a CPU one gives
     the same plan for images on any device) or a fresh one seeded with `seed`;
-    `forward` and `jsd_views` also take a generator for one call. On the CPU the batch is split into chunks run by
-    `threads` threads (default: torch.get_num_threads()); the result does not
-    depend on it.
+    `forward` and `jsd_views` also take a generator for one call. On the CPU
+    the batch is split into chunks run by `threads` threads (default:
+    torch.get_num_threads()); the result does not depend on it.
 
     >>> aug = BatchAugMix(seed=0)
     >>> aug(torch.zeros(4, 3, 32, 32, dtype=torch.uint8)).shape
@@ -161,7 +163,8 @@ class BatchAugMix(nn.Module):
                  threads: int | None = None):
         super().__init__()
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise ValueError(f"threads must be None (torch.get_num_threads()) or an int >= 1, got {threads!r}")
+            raise ValueError(f"threads must be None (torch.get_num_threads()) or an int >= 1, "
+                             f"got {threads!r}")
         self.threads = threads
         check_params(severity, width, depth, alpha)
         if seed is not None and generator is not None:
@@ -217,7 +220,8 @@ class BatchAugMix(nn.Module):
         out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
         return self._normalize_(out)
 
-    def _apply_on_cpu(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor, out: torch.Tensor) -> None:
+    def _apply_on_cpu(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor,
+                      out: torch.Tensor) -> None:
         """Cache-sized chunks, spread over `threads` Python threads that each run torch
         single-threaded: many small ops scale far better this way than with torch's own
         threads, whose barriers stall whenever another process takes a core."""
