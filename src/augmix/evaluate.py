@@ -7,6 +7,8 @@ throughput are timed separately so the report can show which one bounds the run.
 """
 from __future__ import annotations
 
+import os
+import platform
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -42,6 +44,14 @@ class Throughput:
         if self.source_images:
             out["source_images_per_s"] = self.source_images / max(self.source_s, 1e-9)
         return out
+
+
+def hardware(device: str | torch.device = "cpu") -> str:
+    """A short description of what ran the model, for reports."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
 
 
 def _timed(sets: CorruptedSets, timer: Throughput) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
@@ -164,7 +174,8 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
     record.meta.update(meta or {})
     record.meta.update(timer.as_meta())
     record.meta.update({"n_clean": int(len(clean_labels)), "wall_time_s": time.perf_counter() - start,
-                        "device": str(device), "torch": torch.__version__})
+                        "device": str(device), "hardware": hardware(device), "torch": torch.__version__,
+                        "load_average": os.getloadavg()[0]})
     complete = all(str(s) in record.corruptions.get(c, {})
                    for c in metrics.CORRUPTIONS for s in metrics.SEVERITIES)
     if complete:
