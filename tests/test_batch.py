@@ -1,6 +1,8 @@
 """BatchAugMix: the per-image recipe per sample, its statistics, reproducibility, the data set mode."""
 import io
+import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +44,18 @@ def test_same_plan_same_result_as_the_per_image_path(kwargs, cifar_images):
     diff = (got - expected).abs() * 255
     assert got.dtype == torch.float32 and got.shape == expected.shape
     assert diff.max() <= 1 and diff.mean() < 0.01
+
+
+def test_non_square_images_follow_the_per_image_path(cifar_images):
+    """Translation ranges and the rotation centre follow each axis, as per image."""
+    arrays = np.stack([np.asarray(Image.fromarray(a).resize((40, 24))) for a in cifar_images[:32]])
+    augmix = BatchAugMix(seed=2, severity=10)
+    plan = augmix.sample_plan(32, (40, 24))
+    got = augmix.apply(_nchw(arrays), plan)
+    expected = torch.stack([mix(Image.fromarray(a), p, to_tensor).image
+                            for a, p in zip(arrays, plan.to_mix_plans())])
+    assert got.shape == (32, 3, 24, 40)
+    assert (got - expected).abs().max() * 255 <= 1
 
 
 def test_op_choice_is_uniform_and_per_sample():
@@ -137,6 +151,23 @@ def test_seeded_generator_repeats_and_seeds_differ(cifar_images):
     assert not torch.equal(a, c)
 
 
+def test_a_generator_per_call(cifar_images):
+    """The training loop passes its own generator per step: same seed, same output."""
+    x = _nchw(cifar_images[:16])
+    engine = BatchAugMix(seed=9)
+    first = engine(x, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(first, BatchAugMix(seed=1)(x))
+    assert torch.equal(engine.jsd_views(x, torch.Generator().manual_seed(1)),
+                       BatchAugMix(seed=1).jsd_views(x))
+
+
+def test_threads_do_not_change_the_result(cifar_images):
+    x = _nchw(cifar_images)
+    one = BatchAugMix(seed=3, threads=1)
+    plan = one.sample_plan(64, (32, 32))
+    assert torch.equal(one.apply(x, plan), BatchAugMix(seed=3, threads=3).apply(x, plan))
+
+
 def test_each_op_runs_only_on_the_samples_that_drew_it(cifar_images, monkeypatch):
     rows = Counter()
     for name in ALL_OPS:
@@ -176,7 +207,9 @@ def test_outputs_range_normalization_and_jsd_layout(cifar_images):
 @pytest.mark.parametrize("kwargs,argument", [
     ({"severity": 0}, "severity"), ({"width": 0}, "width"), ({"depth": 0}, "depth"),
     ({"alpha": -1.0}, "alpha"), ({"mean": (0.5,)}, "mean and std"),
-    ({"seed": 1, "generator": torch.Generator()}, "seed"), ({"generator": np.random.default_rng()}, "generator"),
+    ({"seed": 1, "generator": torch.Generator()}, "seed"),
+    ({"generator": np.random.default_rng()}, "generator"),
+    ({"threads": 0}, "threads"),
 ])
 def test_bad_parameters_name_the_argument(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
@@ -244,3 +277,46 @@ def test_parameterless_ops_have_no_level():
     for c in _calls(plan):
         assert (c.param is None) == (c.name in PARAMETERLESS_OPS)
     assert batch_module.BatchPlan is type(plan)
+
+
+def test_docs_examples_run():
+    doc = Path(__file__).resolve().parents[1] / "docs" / "batched.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    assert len(blocks) == 4
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), namespace)
+    assert namespace["views"].shape == (24, 3, 32, 32) and namespace["loss"].item() > 0
+    assert namespace["aug1"].shape == (32, 3, 32, 32) and namespace["rotated"].dtype == torch.uint8
+
+
+TINY_DEVICE_RUN = dict(data="synthetic", model="wrn-10-1", train_subset=32, test_subset=16, epochs=2,
+                       batch_size=16, eval_batch_size=16, workers=0, seed=5, augment_on="device")
+
+
+def test_training_with_the_engine_in_the_step(tmp_path):
+    """`augmix train --augment-on device` runs BatchAugMix inside the training step."""
+    from augmix.checkpoint import read_checkpoint
+    from augmix.train import make_config, train
+
+    run = read_checkpoint(train(make_config(**TINY_DEVICE_RUN, stop_after=1), out=tmp_path / "r",
+                                progress=False))
+    assert run["step"] == 2 and np.isfinite(run["records"][0]["train_loss"])
+
+
+@pytest.mark.slow
+def test_training_with_the_engine_in_the_step_resumes_bit_identically(tmp_path):
+    """The step's generator drives BatchAugMix, so a run stopped after one epoch and resumed
+    matches the uninterrupted run."""
+    from augmix.checkpoint import read_checkpoint
+    from augmix.train import make_config, resumed_config, train
+
+    tiny = TINY_DEVICE_RUN
+    whole = read_checkpoint(train(make_config(**tiny), out=tmp_path / "whole", progress=False))
+    stopped = train(make_config(**tiny, stop_after=1), out=tmp_path / "parts", progress=False)
+    resumed = read_checkpoint(train(resumed_config(stopped, stop_after=2), out=stopped, resume=True,
+                                    progress=False))
+    assert whole["step"] == resumed["step"] == 4
+    for name, tensor in whole["model_state"].items():
+        assert torch.equal(tensor, resumed["model_state"][name]), name
+    assert all(np.isfinite(r["train_loss"]) for r in whole["records"])

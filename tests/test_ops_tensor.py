@@ -78,6 +78,17 @@ def test_fill_matches_pil(name, fill, cifar_images):
     _assert_agrees(name, got, expected)
 
 
+@pytest.mark.parametrize("name", ["translate_x", "translate_y"])
+def test_fractional_translation_interpolates_like_pil(name, cifar_images):
+    """AugMix translates by whole pixels (a strided copy); other amounts take the bilinear path."""
+    arrays = cifar_images[:8]
+    pixels = [2.5, -1.25, 0.5, 7.75, -3.5, 0.0, 1.0, -9.9]
+    got = getattr(tensor_ops, name)(_nchw(arrays), torch.tensor(pixels)).permute(0, 2, 3, 1).numpy()
+    expected = np.stack([np.asarray(getattr(pil_ops, name)(Image.fromarray(a), p))
+                         for a, p in zip(arrays, pixels)])
+    _assert_agrees(name, got.astype(int), expected.astype(int))
+
+
 def test_equalize_clamps_like_pil():
     """A histogram whose rounding would map the top level to 256: PIL keeps it at 255."""
     values = np.concatenate([np.repeat(np.arange(255, dtype=np.uint8), 2), [254, 255, 255]])

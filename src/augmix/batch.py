@@ -4,14 +4,16 @@ The recipe is the per-image one (`augmix.augment`): for each sample, `width`
 chains of 1-3 ops drawn uniformly with replacement, each at a level
 ~ U(0.1, severity) with a random sign for the geometric ops, chain weights
 ~ Dirichlet(alpha), skip weight ~ Beta(alpha, alpha), mixed in float32.
-The draws are made on the CPU from one `torch.Generator` (a few numbers per
-sample, so the same seed gives the same plan on every device); the images
-stay on their device. At each chain step the rows that drew an op are
-gathered and transformed together (`augmix.ops.tensor`), so an op runs only
-on the samples that chose it, and the batch is never looped over in Python.
+The draws come from one `torch.Generator` (a few numbers per sample; the plan
+is kept on the CPU, so a CPU generator gives the same plan for images on any
+device); the images stay on their device. At each chain step the rows that
+drew the same op are made adjacent and transformed in one call
+(`augmix.ops.tensor`), so an op runs only on the samples that chose it, and
+the batch is never looped over in Python.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -25,7 +27,7 @@ from augmix.ops import tensor as tensor_ops
 
 # Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
 # stay in cache (large temporaries cost page faults on every call).
-CPU_CHUNK_BYTES = 1 << 20
+CPU_CHUNK_BYTES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -73,19 +75,26 @@ class BatchPlan:
 def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int, int], *,
                       severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                       all_ops: bool = False) -> BatchPlan:
-    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently."""
+    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently.
+
+    The draws are made on the generator's device and returned on the CPU (a few numbers per
+    sample), so a CPU generator gives the same plan whatever device the images are on.
+    """
     check_params(severity, width, depth, alpha)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     names = op_names(all_ops)
     max_depth = depth if depth > 0 else RANDOM_DEPTHS[1]
-    g = generator
+    g, device = generator, generator.device
     shape = (n, width, max_depth)
-    ops = torch.randint(len(names), shape, generator=g)
+    ops = torch.randint(len(names), shape, generator=g, device=device)
     if depth < 0:
-        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g)
-        ops = torch.where(torch.arange(max_depth) < depths[..., None], ops, -1)
-    levels = LEVEL_LOW + (severity - LEVEL_LOW) * torch.rand(shape, generator=g, dtype=torch.float64)
-    flip = torch.rand(shape, generator=g, dtype=torch.float64) > SIGN_FLIP_ABOVE
-    params = torch.zeros(shape, dtype=torch.float64)
+        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g, device=device)
+        ops = torch.where(torch.arange(max_depth, device=device) < depths[..., None], ops, -1)
+    uniform = torch.rand(shape, generator=g, dtype=torch.float64, device=device)
+    levels = LEVEL_LOW + (severity - LEVEL_LOW) * uniform
+    flip = torch.rand(shape, generator=g, dtype=torch.float64, device=device) > SIGN_FLIP_ABOVE
+    params = torch.zeros(shape, dtype=torch.float64, device=device)
     for index, name in enumerate(names):
         if name in PARAMETERLESS_OPS:
             continue
@@ -93,35 +102,41 @@ def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int,
         if name in SIGNED_OPS:
             value = torch.where(flip, -value, value)
         params = torch.where(ops == index, value, params)
-    concentration = torch.full((n, width), float(alpha), dtype=torch.float64)
+    concentration = torch.full((n, width), float(alpha), dtype=torch.float64, device=device)
     chain_weights = torch._sample_dirichlet(concentration, generator=g).float()
-    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64), generator=g)
-    return BatchPlan(names, ops, levels, params, chain_weights, pair[:, 0].float())
+    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64, device=device),
+                                   generator=g)
+    return BatchPlan(names, ops.cpu(), levels.cpu(), params.cpu(), chain_weights.cpu(),
+                     pair[:, 0].float().cpu())
 
 
 def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
                  names: Sequence[str], fill: tensor_ops.Fill = 0) -> torch.Tensor:
     """Run one chain per row: row r gets ops[r, 0], ops[r, 1], ... (-1: nothing) on images[r].
 
-    At each step the rows that drew the same op are transformed in one call.
+    Before each step the rows are reordered so that those drawing the same op are adjacent;
+    each op then transforms its own slice in one call (`ops` and `params` are CPU tensors).
     """
-    state = images.clone()
-    device = images.device
+    state = images
+    order = torch.arange(ops.shape[0])  # state row i holds chain order[i]
     for step in range(ops.shape[1]):
+        drawn = ops[order, step]
+        regroup = torch.argsort(drawn, stable=True)
+        order, drawn = order[regroup], drawn[regroup]
+        state = state.index_select(0, regroup.to(state.device))
+        ends = torch.bincount(drawn + 1, minlength=len(names) + 1).cumsum(0).tolist()
         for index, name in enumerate(names):
-            rows = (ops[:, step] == index).nonzero().squeeze(1)
-            if rows.numel() == 0:
+            start, end = ends[index], ends[index + 1]
+            if start == end:
                 continue
             fn = getattr(tensor_ops, name)
-            subset = state.index_select(0, rows.to(device))
+            rows = state[start:end]
             if name in PARAMETERLESS_OPS:
-                out = fn(subset)
-            elif name in SIGNED_OPS:
-                out = fn(subset, params[rows, step].to(device), fill)
-            else:
-                out = fn(subset, params[rows, step].to(device))
-            state.index_copy_(0, rows.to(device), out)
-    return state
+                state[start:end] = fn(rows)
+                continue
+            param = params[order[start:end], step].to(state.device)
+            state[start:end] = fn(rows, param, fill) if name in SIGNED_OPS else fn(rows, param)
+    return state.index_select(0, torch.argsort(order).to(state.device))
 
 
 class BatchAugMix(nn.Module):
@@ -130,8 +145,11 @@ class BatchAugMix(nn.Module):
     `forward(x)` returns the mixed batch as float32 in [0, 1] (normalized with
     `mean`/`std` when given); `jsd_views(x)` returns [clean; aug1; aug2]
     concatenated (3N samples) for one forward pass with the JSD loss. Every
-    draw is per sample, from `generator` (a CPU torch.Generator) or a fresh
-    one seeded with `seed`.
+    draw is per sample, from `generator` (a torch.Generator; a CPU one gives
+    the same plan for images on any device) or a fresh one seeded with `seed`;
+    `forward` and `jsd_views` also take a generator for one call. On the CPU
+    the batch is split into chunks run by `threads` threads (default:
+    torch.get_num_threads()); the result does not depend on it.
 
     >>> aug = BatchAugMix(seed=0)
     >>> aug(torch.zeros(4, 3, 32, 32, dtype=torch.uint8)).shape
@@ -141,15 +159,18 @@ class BatchAugMix(nn.Module):
     def __init__(self, severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                  all_ops: bool = False, *, fill: tensor_ops.Fill = 0,
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
-                 seed: int | None = None, generator: torch.Generator | None = None):
+                 seed: int | None = None, generator: torch.Generator | None = None,
+                 threads: int | None = None):
         super().__init__()
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be None (torch.get_num_threads()) or an int >= 1, "
+                             f"got {threads!r}")
+        self.threads = threads
         check_params(severity, width, depth, alpha)
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
-        if generator is not None and (not isinstance(generator, torch.Generator)
-                                      or generator.device.type != "cpu"):
-            raise ValueError("generator must be a CPU torch.Generator (the draws are a few numbers "
-                             "per sample, made on the CPU so a seed gives the same plan on any device)")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         if (mean is None) != (std is None):
             raise ValueError("mean and std must be given together (or neither)")
         self.severity, self.width, self.depth, self.alpha = severity, width, depth, alpha
@@ -170,59 +191,88 @@ class BatchAugMix(nn.Module):
                                  persistent=False)
             self.register_buffer("std", std_t, persistent=False)
 
-    def sample_plan(self, n: int, image_size: tuple[int, int]) -> BatchPlan:
-        """Draw plans for n images of `image_size` = (width, height)."""
-        return sample_batch_plan(self.generator, n, image_size, severity=self.severity, width=self.width,
-                                 depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
+    def sample_plan(self, n: int, image_size: tuple[int, int],
+                    generator: torch.Generator | None = None) -> BatchPlan:
+        """Draw plans for n images of `image_size` = (width, height), from `generator` if given."""
+        return sample_batch_plan(generator or self.generator, n, image_size, severity=self.severity,
+                                 width=self.width, depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
 
     def _check(self, x: torch.Tensor) -> None:
         tensor_ops.check_images(x, "x")
         tensor_ops._fill_tensor(x, self.fill)  # reject a bad fill before any work
 
-    def _preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        out = images.to(torch.float32)
-        if images.dtype == torch.uint8:
-            out = out / 255
-        return (out - self.mean) / self.std if self.normalize else out
+    def _normalize_(self, out: torch.Tensor) -> torch.Tensor:
+        return out.sub_(self.mean).div_(self.std) if self.normalize else out
 
-    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None) -> torch.Tensor:
-        """Mix image `sources[i]` (default i) of `x` with plan i; float32 (len(plan), C, H, W)."""
+    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None,
+              out: torch.Tensor | None = None) -> torch.Tensor:
+        """Mix image `sources[i]` (default i) of `x` with plan i: float32 (len(plan), C, H, W),
+        written into `out` when given."""
         self._check(x)
         n_out = len(plan)
         sources = torch.arange(n_out) if sources is None else sources
-        width = plan.ops.shape[1]
-        c, h, w = x.shape[1:]
-        chunk = n_out
-        if x.device.type == "cpu":
-            chunk = max(1, CPU_CHUNK_BYTES // (width * x[0].numel() * x.element_size()))
-        out = torch.empty((n_out, c, h, w), dtype=torch.float32, device=x.device)
-        for start in range(0, n_out, chunk):
-            rows = slice(start, min(start + chunk, n_out))
-            src = sources[rows].to(x.device)
-            images = x.index_select(0, src)
-            chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, plan.ops.shape[2]),
-                                  plan.params[rows].reshape(-1, plan.ops.shape[2]), plan.names, self.fill)
-            m = plan.skip_weights[rows].to(x.device).view(-1, 1)
-            coefs = torch.cat([1 - m, m * plan.chain_weights[rows].to(x.device)], 1)
-            stacked = torch.cat([images.unsqueeze(1), chains.view(-1, width, c, h, w)], 1)
-            stacked = stacked.reshape(stacked.shape[0], width + 1, -1).to(torch.float32)
-            if x.dtype == torch.uint8:
-                coefs = coefs / 255
-            out[rows] = torch.bmm(coefs.unsqueeze(1), stacked).view(-1, c, h, w)
-        return (out - self.mean) / self.std if self.normalize else out
+        if out is None:
+            out = torch.empty((n_out, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        if x.device.type != "cpu":
+            self._mix_rows(x, plan, sources, out, slice(0, n_out))
+        else:
+            self._apply_on_cpu(x, plan, sources, out)
+        out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
+        return self._normalize_(out)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The AugMix view of every image of x (N, C, H, W)."""
+    def _apply_on_cpu(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor,
+                      out: torch.Tensor) -> None:
+        """Cache-sized chunks, spread over `threads` Python threads that each run torch
+        single-threaded: many small ops scale far better this way than with torch's own
+        threads, whose barriers stall whenever another process takes a core."""
+        n_out, threads = len(plan), self.threads or torch.get_num_threads()
+        per_chunk = max(1, CPU_CHUNK_BYTES // (plan.ops.shape[1] * x[0].numel() * x.element_size()))
+        per_chunk = min(per_chunk, -(-n_out // threads))
+        chunks = [slice(s, min(s + per_chunk, n_out)) for s in range(0, n_out, per_chunk)]
+        if threads == 1 or len(chunks) == 1:
+            for rows in chunks:
+                self._mix_rows(x, plan, sources, out, rows)
+            return
+        previous = torch.get_num_threads()
+
+        def work(rows: slice) -> None:
+            torch.set_num_threads(1)  # per OS thread under OpenMP
+            self._mix_rows(x, plan, sources, out, rows)
+        try:
+            with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+                list(pool.map(work, chunks))
+        finally:
+            torch.set_num_threads(previous)
+
+    def _mix_rows(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor, out: torch.Tensor,
+                  rows: slice) -> None:
+        """Run the chains of plan rows `rows` and write their mixes into out[rows]."""
+        width, depth = plan.ops.shape[1:]
+        images = x.index_select(0, sources[rows].to(x.device))
+        chains = apply_chains(images.repeat_interleave(width, 0), plan.ops[rows].reshape(-1, depth),
+                              plan.params[rows].reshape(-1, depth), plan.names, self.fill)
+        scale = 1 / 255 if x.dtype == torch.uint8 else 1.0
+        m = plan.skip_weights[rows].to(x.device).view(-1, 1, 1)
+        weights = (m * scale) * plan.chain_weights[rows].to(x.device).unsqueeze(1)
+        clean = images.reshape(len(images), 1, -1).to(torch.float32) * ((1 - m) * scale)
+        torch.baddbmm(clean, weights, chains.view(len(images), width, -1).to(torch.float32),
+                      out=out[rows].view(len(images), 1, -1))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The AugMix view of every image of x (N, C, H, W); draws from `generator` if given."""
         self._check(x)
-        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2])))
+        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2]), generator))
 
-    def jsd_views(self, x: torch.Tensor) -> torch.Tensor:
+    def jsd_views(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """[clean; aug1; aug2] as one (3N, C, H, W) float32 batch for the JSD loss."""
         self._check(x)
         n = x.shape[0]
-        plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]))
-        augmented = self.apply(x, plan, torch.arange(2 * n) % n)
-        return torch.cat([self._preprocess(x), augmented])
+        plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]), generator)
+        out = torch.empty((3 * n, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        clean = out[:n].copy_(x)
+        self._normalize_(clean.div_(255) if x.dtype == torch.uint8 else clean)
+        self.apply(x, plan, torch.arange(2 * n) % n, out[n:])
+        return out
 
     def extra_repr(self) -> str:
         return (f"severity={self.severity}, width={self.width}, depth={self.depth}, alpha={self.alpha}, "

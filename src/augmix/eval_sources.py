@@ -18,7 +18,6 @@ from PIL import Image
 from augmix.data.folder import ImageFolder
 from augmix.data.transforms import CenterCrop, Compose, imagenet_eval
 
-SYNTHETIC_TEST_SIZE = 2000
 
 
 @dataclass
@@ -77,14 +76,19 @@ def scan_tree(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
 
 
 def clean_test_set(data: str | None, dataset: str, *, verify: bool = True, limit: int | None = None,
-                   synthetic_seed: int = 0, eval_transform: str = "crop") -> CleanSet:
-    """The clean test images for `dataset` (synthetic, cifar10, cifar100, imagenet)."""
+                   synthetic_seed: int = 0) -> CleanSet:
+    """The clean test images for `dataset` (synthetic, cifar10, cifar100, imagenet).
+
+    The synthetic test set is the 2,000-image test split of `synthetic_seed` (0), the
+    same for every run whatever its training seed, so runs compare on equal terms.
+    """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     cut = slice(None, limit)
     if dataset == "synthetic" or data == "synthetic":
+        from augmix.data.sources import SYNTHETIC_SIZES
         from augmix.data.synthetic import SyntheticShapes
-        test = SyntheticShapes("test", n=SYNTHETIC_TEST_SIZE, seed=synthetic_seed)
+        test = SyntheticShapes("test", n=SYNTHETIC_SIZES[1], seed=synthetic_seed)
         return CleanSet(test.images[cut], test.labels[cut], "synthetic", limit)
     if data is None:
         raise ValueError(f"--data is required for dataset {dataset!r} (a folder holding its test set)")
@@ -129,7 +133,7 @@ def corrupted_sets(source: str, clean: CleanSet, names: Sequence[str], severitie
         from augmix.data.corrupted import iter_corrupted
         return iter_corrupted(clean.images, clean.labels, names, severities, seed=seed), total
     root = Path(source)
-    if (root / "labels.npy").exists():
+    if any((folder / "labels.npy").is_file() for folder in (root, root / "CIFAR-10-C", root / "CIFAR-100-C")):
         return _released_cifar_c(root, clean, names, severities, verify), total
     if root.is_dir():
         return _released_tree(root, clean, names, severities, eval_transform), total

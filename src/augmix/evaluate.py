@@ -73,7 +73,7 @@ def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch
              device: torch.device, timer: Throughput) -> Iterator[torch.Tensor]:
     for start in range(0, len(images), batch_size):
         t0 = time.perf_counter()
-        batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size]))
+        batch = torch.from_numpy(np.array(images[start:start + batch_size]))  # a writable copy
         batch = batch.to(device).permute(0, 3, 1, 2).float().div_(255)
         batch = (batch - mean) / std
         timer.loader_s += time.perf_counter() - t0
@@ -115,7 +115,7 @@ def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
 def _cell_metrics(pred: Predictions) -> dict[str, float]:
     conf, correct = pred.confidence_and_correct()
     cell = {"error": metrics.error(pred.probs, pred.labels)}
-    if len(conf) >= 200:  # the reference RMS calibration error needs two bins of 100
+    if len(conf) >= 200:  # the reference RMS calibration error needs two bins of 100; else omitted
         cell["rms_calibration_error"] = metrics.rms_calibration_error(conf, correct)
     return cell
 
@@ -136,9 +136,8 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
     clean = predict(model, clean_images, clean_labels, **kwargs)
     conf, correct = clean.confidence_and_correct()
     record = ResultsRecord(name=name, dataset=dataset, clean={
-        "error": metrics.error(clean.probs, clean.labels),
+        **_cell_metrics(clean),
         "top5_error": metrics.error(clean.probs, clean.labels, k=min(5, clean.probs.shape[1])),
-        "rms_calibration_error": metrics.rms_calibration_error(conf, correct),
         "ece": metrics.ece(conf, correct), "nll": metrics.nll(clean.probs, clean.labels),
         "brier": metrics.brier_score(clean.probs, clean.labels)})
     record.reliability["clean"] = metrics.reliability_histogram(conf, correct)
@@ -212,15 +211,12 @@ def run(args) -> int:
     from augmix import eval_sources
     from augmix.checkpoint import load_model
 
-    model, meta = load_model(args.checkpoint, map_location=args.device)
-    model.to(args.device)
-    dataset = args.dataset or meta.get("dataset") or "synthetic"
-    clean = eval_sources.clean_test_set(args.data, dataset, verify=args.verify, limit=args.limit,
-                                        synthetic_seed=meta.get("synthetic_seed", 0),
-                                        eval_transform=args.eval_transform)
+    model, meta = load_model(args.checkpoint, device=args.device)
+    dataset, data, verify = _data_of_run(args, meta)
+    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
     names = eval_sources.corruption_names(args.corruptions, args.extra)
     corrupted, total = eval_sources.corrupted_sets(
-        args.corrupted, clean, names, args.severities, seed=args.seed, verify=args.verify,
+        args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
         eval_transform=args.eval_transform)
     checkpoint = Path(args.checkpoint)
     name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
@@ -228,16 +224,35 @@ def run(args) -> int:
                       mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
                       device=args.device, total_sets=total,
                       meta={"command": shlex.join(["augmix", "eval"] + sys.argv[2:]),
-                            "checkpoint": str(checkpoint), "seed": args.seed,
+                            "checkpoint": str(checkpoint), "seed": args.seed, "model": meta["model"],
                             "corruption_source": eval_sources.source_kind(args.corrupted),
-                            "eval_transform": args.eval_transform if dataset == "imagenet" else None,
-                            "model": meta.get("model")})
+                            "eval_transform": args.eval_transform if dataset == "imagenet" else None})
     out = Path(args.out) if args.out else (checkpoint / "results.json" if checkpoint.is_dir()
                                            else Path("results.json"))
     record.to_json(out)
-    clean_err = 100 * record.clean["error"]
-    mce = record.summary.get("mean_corruption_error")
-    print(f"{name}: clean error {clean_err:.2f}%"
-          + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else "")
-          + f" -> {out}")
+    print(summary_line(record) + f" -> {out}")
     return 0
+
+
+def summary_line(record: ResultsRecord) -> str:
+    mce = record.summary.get("mean_corruption_error")
+    return (f"{record.name}: clean error {100 * record.clean['error']:.2f}%"
+            + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else ""))
+
+
+def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
+    """(dataset, clean data location, verify) from the flags, else from the training run."""
+    config = meta.get("config", {})
+    trained_on = meta.get("dataset", "synthetic")
+    verify = args.verify and config.get("verify", True)
+    if args.dataset:
+        return args.dataset, args.data, verify
+    if trained_on in ("synthetic", "cifar10", "cifar100"):
+        default_root = config.get("data_root")
+        if trained_on != "synthetic" and default_root is None:
+            from augmix.download import cache_dir
+            default_root = str(cache_dir() / "cifar")
+        return trained_on, args.data or default_root, verify
+    # An image-folder run: its name is the folder holding train/ and val/.
+    from pathlib import Path
+    return "imagenet", args.data or str(Path(trained_on) / "val"), verify

@@ -2,7 +2,9 @@
 
 Lookup order: the `frost_dir` argument, then `$AUGMIX_FROST_DIR` (both used as they are, for
 offline machines), then `augmix.download.cache_dir() / "frost"`, filled on first use from the
-public repository. Only frost1-frost5 are loaded: the reference samples `randint(5)`.
+public repository, or, where GitHub cannot be reached, from the byte-identical copies inside
+the `imagecorruptions` wheel on PyPI. Only frost1-frost5 are loaded: the reference samples
+`randint(5)`.
 """
 from __future__ import annotations
 
@@ -25,9 +27,16 @@ TEXTURES: tuple[tuple[str, str], ...] = (
 )
 USED = TEXTURES[:5]
 ENV_VAR = "AUGMIX_FROST_DIR"
+# The same files ship as package data of imagecorruptions 1.1.2 (Apache-2.0); its wheel on
+# PyPI is the mirror for machines that reach only the package index.
+WHEEL_URL = ("https://files.pythonhosted.org/packages/3e/40/ff4a79ad7ab6463fe2fde7912b71084a6606e33676078a50b40a3377112b/"
+             "imagecorruptions-1.1.2-py3-none-any.whl")
+WHEEL_MD5 = "9311416fb21be0bf95ef30207c3905d7"
+WHEEL_FOLDER = "imagecorruptions/frost/"
 
 
-def frost_paths(frost_dir: str | os.PathLike | None = None, *, base_url: str = BASE_URL) -> list[Path]:
+def frost_paths(frost_dir: str | os.PathLike | None = None, *, base_url: str = BASE_URL,
+                wheel_url: str = WHEEL_URL) -> list[Path]:
     """Paths of frost1-frost5, md5-verified; downloaded into the cache when no folder is given."""
     from augmix.download import DownloadError, cache_dir, check_md5, download
 
@@ -46,10 +55,35 @@ def frost_paths(frost_dir: str | os.PathLike | None = None, *, base_url: str = B
     try:
         return [download(base_url + name, folder / name, md5=md5, progress=False) for name, md5 in USED]
     except DownloadError as err:
-        raise FileNotFoundError(
-            f"frost textures are not in {folder} and could not be downloaded ({err}); copy "
-            f"frost1.png ... frost5.jpg from {BASE_URL} there, or point ${ENV_VAR} or frost_dir= "
-            "at a folder holding them") from err
+        try:
+            return _from_wheel(folder, wheel_url)
+        except (DownloadError, ValueError) as mirror_err:
+            raise FileNotFoundError(
+                f"frost textures are not in {folder} and could not be downloaded ({err}; PyPI mirror: "
+                f"{mirror_err}); copy frost1.png ... frost5.jpg from {BASE_URL} there, or point "
+                f"${ENV_VAR} or frost_dir= at a folder holding them") from err
+
+
+def _from_wheel(folder: Path, wheel_url: str) -> list[Path]:
+    """Take the textures out of the imagecorruptions wheel, each verified before it is kept."""
+    import zipfile
+
+    from augmix.atomic import atomic_write
+    from augmix.download import check_md5, download
+
+    wheel = download(wheel_url, folder / "imagecorruptions.whl",
+                     md5=WHEEL_MD5 if wheel_url == WHEEL_URL else None, progress=False)
+    with zipfile.ZipFile(wheel) as zf:
+        for name, md5 in USED:
+            with atomic_write(folder / name) as out:
+                out.write(zf.read(WHEEL_FOLDER + name))
+            try:
+                check_md5(folder / name, md5)
+            except ValueError:
+                (folder / name).unlink()
+                raise
+    wheel.unlink()
+    return [folder / name for name, _ in USED]
 
 
 @functools.lru_cache(maxsize=8)

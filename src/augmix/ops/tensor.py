@@ -73,13 +73,15 @@ def _levels(images: torch.Tensor) -> torch.Tensor:
     return (images * 255).round_().clamp_(0, 255).to(torch.uint8)
 
 
-def _apply_lut(images: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
-    """Map each sample's channel c through its own table: lut is (N, C, 256) uint8."""
-    n, c, h, w = images.shape
-    offsets = torch.arange(n * c, device=images.device).view(n, c, 1) * 256
-    index = _levels(images).view(n, c, h * w).long() + offsets
-    out = lut.reshape(-1).take(index).view(n, c, h, w)
-    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+def _like(levels: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """uint8 grey levels back in the input's type (float: 0..1)."""
+    return levels if images.dtype == torch.uint8 else levels.to(images.dtype) / 255
+
+
+def _apply_lut(index: torch.Tensor, lut: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Map each (sample, channel) row of grey levels `index` (N*C, H*W) through its own table
+    in `lut` (N*C, 256)."""
+    return _like(lut.to(torch.uint8).gather(1, index).view(images.shape), images)
 
 
 # Photometric ops --------------------------------------------------------------------------
@@ -88,49 +90,49 @@ def autocontrast(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
     """Stretch each sample's channel so its darkest pixel is 0 and its brightest 255 (1.0)."""
     check_images(images)
     n, c = images.shape[:2]
-    lo, hi = images.reshape(n, c, -1).aminmax(dim=2)
-    flat = hi <= lo  # PIL leaves a constant channel as it is
+    flat = images.reshape(n, c, -1)
+    lo, hi = flat.amin(2), flat.amax(2)
+    constant = hi <= lo  # PIL leaves a constant channel as it is
     if images.is_floating_point():
-        scale = torch.where(flat, 1.0, hi - lo)
-        return torch.where(flat.view(n, c, 1, 1), images,
+        scale = torch.where(constant, 1.0, hi - lo)
+        return torch.where(constant.view(n, c, 1, 1), images,
                            (images - lo.view(n, c, 1, 1)) / scale.view(n, c, 1, 1))
     # PIL: lut[i] = clamp(int(i * scale - lo * scale)), scale = 255 / (hi - lo), in double.
     lo64, hi64 = lo.double(), hi.double()
-    span = torch.where(flat, 1.0, hi64 - lo64)
+    span = torch.where(constant, 1.0, hi64 - lo64)
     scale = torch.full_like(span, 255.0) / span  # a true division, as Python's
     levels = torch.arange(256, dtype=torch.float64, device=images.device)
     lut = (levels * scale[..., None] + (-lo64 * scale)[..., None]).trunc_().clamp_(0, 255)
-    lut = torch.where(flat[..., None], levels, lut).to(torch.uint8)
-    return _apply_lut(images, lut)
+    lut = torch.where(constant[..., None], levels, lut).reshape(n * c, 256)
+    return _apply_lut(_levels(images).reshape(n * c, -1).long(), lut, images)
 
 
 def equalize(images: torch.Tensor, _unused: None = None) -> torch.Tensor:
     """Equalize each sample's channel histogram with PIL's integer recipe."""
     check_images(images)
     n, c = images.shape[:2]
-    levels = _levels(images).reshape(n * c, -1)
-    offsets = torch.arange(n * c, device=images.device).view(-1, 1) * 256
-    hist = torch.bincount((levels.long() + offsets).view(-1), minlength=n * c * 256).view(n * c, 256)
+    index = _levels(images).reshape(n * c, -1).long()
+    hist = torch.zeros((n * c, 256), dtype=torch.int64, device=images.device)
+    hist.scatter_add_(1, index, torch.ones((1, 1), dtype=torch.int64, device=images.device).expand_as(index))
     # PIL: step = (count - count of the top level) // 255; lut[i] = (step // 2 + below(i)) // step.
     top = 255 - (hist > 0).flip(1).int().argmax(1)
-    step = (levels.shape[1] - hist.gather(1, top.view(-1, 1))) // 255
+    step = (index.shape[1] - hist.gather(1, top.view(-1, 1))) // 255
     below = hist.cumsum(1) - hist
     identity = torch.arange(256, device=images.device).expand(n * c, 256)
     keep = ((hist > 0).sum(1, keepdim=True) <= 1) | (step == 0)
     lut = torch.where(keep, identity, (step // 2 + below) // step.clamp(min=1)).clamp_(0, 255)
-    return _apply_lut(images, lut.to(torch.uint8).view(n, c, 256))
+    return _apply_lut(index, lut, images)
 
 
 def posterize(images: torch.Tensor, bits: Param) -> torch.Tensor:
-    """Keep the `bits` (1..8) most significant bits of each channel value."""
+    """Keep the `bits` (0..8) most significant bits of each channel value."""
     check_images(images)
     n = images.shape[0]
     bits_t = per_sample(bits, n, "bits", images.device, torch.int32)
     if ((bits_t < 0) | (bits_t > 8)).any():
         raise ValueError(f"bits must be in 0..8, got {bits_t.tolist()}")
     mask = (255 - ((1 << (8 - bits_t)) - 1)).to(torch.uint8).view(n, 1, 1, 1)
-    out = _levels(images) & mask
-    return out if images.dtype == torch.uint8 else out.to(images.dtype) / 255
+    return _like(_levels(images) & mask, images)
 
 
 def solarize(images: torch.Tensor, threshold: Param) -> torch.Tensor:
@@ -138,8 +140,8 @@ def solarize(images: torch.Tensor, threshold: Param) -> torch.Tensor:
     check_images(images)
     n = images.shape[0]
     t = per_sample(threshold, n, "threshold", images.device, torch.int16).view(n, 1, 1, 1)
-    if images.dtype == torch.uint8:
-        return torch.where(images >= t, 255 - images, images)
+    if images.dtype == torch.uint8:  # 255 - v == v ^ 255; XOR is far cheaper than torch.where
+        return images ^ (images >= t).to(torch.uint8).mul_(255)
     return torch.where(images * 255 >= t, 1 - images, images)
 
 
@@ -218,104 +220,172 @@ def sharpness(images: torch.Tensor, factor: Param) -> torch.Tensor:
 # the image's top-left corner (pixel centres at +0.5); it gets the fill colour unless
 # 0 <= xin < W and 0 <= yin < H; otherwise the value interpolates the pixels around
 # (xin - 0.5, yin - 0.5), with indices clamped to the image.
+#
+# All four taps are gathered from one flat buffer per channel: the image, a 1-pixel copy of
+# its edge (the clamping) and 2 pixels of fill around that. A sample outside the image
+# points its taps at the fill corner, so no mask touches the pixel data.
 
-def _finish(values: torch.Tensor, valid: torch.Tensor, images: torch.Tensor, fill: Fill) -> torch.Tensor:
-    if images.dtype == torch.uint8:
-        values = values.to(torch.uint8)  # PIL truncates (values are >= 0)
-    return torch.where(valid, values, _fill_tensor(images, fill))
-
-
-def _resample_axis(images: torch.Tensor, coord: torch.Tensor, dim: int, fill: Fill) -> torch.Tensor:
-    """Resample along one axis (dim 2: rows, 3: columns) at input coordinates `coord`,
-    shaped to broadcast against (N, 1, H, W); the other coordinate stays at the pixel centre."""
-    size = images.shape[dim]
-    valid = (coord >= 0) & (coord < size)
-    start = (coord - 0.5).floor()
-    frac = (coord - 0.5 - start).to(torch.float32)
-    shape = (images.shape[0], 1, images.shape[2], images.shape[3])
-    i0 = start.long().clamp(0, size - 1).expand(shape)
-    i1 = (start.long() + 1).clamp(0, size - 1).expand(shape)
-    full = images.shape
-    a = images.gather(dim, i0.expand(full))
-    if bool((frac == 0).all()):  # whole-pixel shift: no interpolation
-        return _finish(a, valid, images, fill)
-    a = a.to(torch.float32)
-    b = images.gather(dim, i1.expand(full)).to(torch.float32)
-    return _finish(a + (b - a) * frac, valid, images, fill)
+_MARGIN = 3  # edge copy + fill on each side
 
 
-def _centres(size: int, images: torch.Tensor) -> torch.Tensor:
-    return torch.arange(size, dtype=torch.float64, device=images.device) + 0.5
+def _padded(images: torch.Tensor, fill: Fill) -> torch.Tensor:
+    """(N, C, (H + 6) * (W + 6)): the image, its clamped edge, then fill."""
+    n, c, h, w = images.shape
+    rows = torch.arange(-1, h + 1, device=images.device).clamp_(0, h - 1)
+    cols = torch.arange(-1, w + 1, device=images.device).clamp_(0, w - 1)
+    out = _fill_tensor(images, fill).expand(n, c, h + 2 * _MARGIN, w + 2 * _MARGIN).clone()
+    inner = slice(_MARGIN - 1, -(_MARGIN - 1))
+    out[:, :, inner, inner] = images.index_select(2, rows).index_select(3, cols)
+    return out.view(n, c, -1)
+
+
+def _sample(images: torch.Tensor, xin: torch.Tensor, yin: torch.Tensor, fill: Fill,
+            maps: torch.Tensor) -> torch.Tensor:
+    """PIL's bilinear sample of every output pixel at (xin, yin): float64 tensors broadcasting
+    to (U, 1, H*W) in row-major pixel order, one map per distinct parameter, and sample i
+    uses map `maps[i]`. Only taps with a non-zero weight somewhere are gathered; the
+    arithmetic runs on flat (N, C, H*W) tensors, which torch vectorizes well."""
+    n, c, h, w = images.shape
+    width = w + 2 * _MARGIN
+    xin, yin = torch.broadcast_tensors(xin, yin)
+    valid = (xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)
+    x0, y0 = (xin - 0.5).floor(), (yin - 0.5).floor()
+    fx, fy = xin - 0.5 - x0, yin - 0.5 - y0
+    base = ((y0.long() + _MARGIN) * width + (x0.long() + _MARGIN)) * valid
+    base = base.index_select(0, maps)
+    fx, fy = (f.to(torch.float32).index_select(0, maps) for f in (fx, fy))
+    # PIL interpolates in double and truncates; float32 here (see the module docstring).
+    as_float = images.dtype if images.is_floating_point() else torch.float32
+    flat = _padded(images, fill).to(as_float)  # one conversion, then the taps come out as float
+
+    def tap(offset: int) -> torch.Tensor:
+        return flat.gather(2, (base + offset if offset else base).expand(n, c, h * w))
+
+    def lerp(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return a.add_((b - a).mul_(weight))
+
+    need_x, need_y = bool((fx != 0).any()), bool((fy != 0).any())
+    if need_x and need_y:
+        top, bottom = (lerp(tap(dy), tap(dy + 1), fx) for dy in (0, width))
+        values = lerp(top, bottom, fy)
+    elif need_x or need_y:
+        weight, step = (fx, 1) if need_x else (fy, width)
+        values = lerp(tap(0), tap(step), weight)
+    else:
+        values = tap(0)
+    values = values.to(images.dtype)
+    return values.view(n, c, h, w)
+
+
+def _grid(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel-centre x and y of every pixel, each (1, 1, H*W) float64 in row-major order."""
+    h, w = images.shape[2:]
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64, device=images.device) + 0.5,
+                            torch.arange(w, dtype=torch.float64, device=images.device) + 0.5,
+                            indexing="ij")
+    return xs.reshape(1, 1, -1), ys.reshape(1, 1, -1)
+
+
+def _distinct(value: Param, images: torch.Tensor, argument: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct per-sample values as (U, 1, 1) float64, and each sample's index into them:
+    AugMix's geometric parameters take few values, so the sampling maps are built once each."""
+    values = per_sample(value, images.shape[0], argument, images.device, torch.float64)
+    distinct, maps = torch.unique(values, return_inverse=True)
+    return distinct.view(-1, 1, 1), maps
+
+
+def _shear_rows(images: torch.Tensor, factor: torch.Tensor, fill: Fill) -> torch.Tensor:
+    """shear_x: row y of sample n moves by s = factor[n] * (y + 0.5), i.e. whole pixels k and a
+    fraction r. Both taps of every row are windows of one padded buffer (strided copies);
+    the pixels whose sample point leaves the row (a prefix and a suffix) get the fill."""
+    n, c, h, w = images.shape
+    shift = factor.view(n, 1) * (torch.arange(h, dtype=torch.float64, device=images.device) + 0.5)
+    whole = shift.floor()
+    frac = (shift - whole).to(torch.float32).view(n, h, 1, 1)
+    whole = whole.long()
+    pad = int(whole.abs().max()) + 2
+    edge = images.index_select(3, torch.tensor([0, w - 1], device=images.device))
+    border = _fill_tensor(images, fill).expand(n, c, h, pad)
+    padded = torch.cat([border, edge[..., :1], images, edge[..., 1:], border], 3)
+    windows = padded.unfold(3, w, 1)  # (n, c, h, positions, w); window p starts at p - pad - 1
+    rows = torch.arange(n, device=images.device).view(n, 1), torch.arange(h, device=images.device)
+    start = whole + pad + 1
+    as_float = images.dtype if images.is_floating_point() else torch.float32
+    a = windows[rows[0], :, rows[1], start].to(as_float)  # (n, h, c, w)
+    b = windows[rows[0], :, rows[1], start + 1].to(as_float)
+    values = a + (b - a) * frac.to(as_float)
+    out = torch.empty_like(images)
+    out.permute(0, 2, 1, 3).copy_(values)  # truncates on uint8, as PIL
+    # PIL fills where x + 0.5 + shift leaves [0, w): a prefix and a suffix of each row.
+    xin = torch.arange(w, dtype=torch.float64, device=images.device) + 0.5 + shift.view(n, h, 1)
+    outside = ((xin < 0) | (xin >= w)).view(n, 1, h, w)
+    fill_values = _fill_tensor(images, fill)
+    return out.mul_(~outside).add_(outside * fill_values)
 
 
 def shear_x(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x + factor*y, y)."""
     check_images(images)
-    n, _, h, w = images.shape
-    f = per_sample(factor, n, "factor", images.device, torch.float64).view(n, 1, 1, 1)
-    coord = _centres(w, images).view(1, 1, 1, w) + f * _centres(h, images).view(1, 1, h, 1)
-    return _resample_axis(images, coord, 3, fill)
+    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    return _shear_rows(images, f, fill)
 
 
 def shear_y(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
-    """Output pixel (x, y) samples input (x, factor*x + y)."""
+    """Output pixel (x, y) samples input (x, factor*x + y): shear_x of the transposed image."""
     check_images(images)
-    n, _, h, w = images.shape
-    f = per_sample(factor, n, "factor", images.device, torch.float64).view(n, 1, 1, 1)
-    coord = _centres(h, images).view(1, 1, h, 1) + f * _centres(w, images).view(1, 1, 1, w)
-    return _resample_axis(images, coord, 2, fill)
+    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    return _shear_rows(images.transpose(2, 3), f, fill).transpose(2, 3).contiguous()
+
+
+def _shift(images: torch.Tensor, shift: torch.Tensor, dim: int, fill: Fill) -> torch.Tensor:
+    """Whole-pixel translation along dim (3: x, 2: y): out[i] = images[i + shift], fill outside.
+
+    Every shifted image is a window of one fill-padded buffer, so the move is a strided copy
+    (no per-pixel index), many times faster than gathering.
+    """
+    n, c, h, w = images.shape
+    pad = int(shift.abs().max())
+    block = list(images.shape)
+    block[dim] = pad
+    border = _fill_tensor(images, fill).expand(block)
+    padded = torch.cat([border, images, border], dim)
+    pick = torch.arange(n, device=images.device), pad + shift
+    if dim == 3:
+        return padded.unfold(3, w, 1)[pick[0], :, :, pick[1]]
+    windows = padded.reshape(n, c, -1).unfold(2, h * w, w)
+    return windows[pick[0], :, pick[1]].view(n, c, h, w)
+
+
+def _translate(images: torch.Tensor, pixels: Param, dim: int, fill: Fill) -> torch.Tensor:
+    shift = per_sample(pixels, images.shape[0], "pixels", images.device, torch.float64)
+    if bool((shift == shift.round()).all()):  # AugMix's case: int(level * size / 30) pixels
+        return _shift(images, shift.long(), dim, fill)
+    xs, ys = _grid(images)
+    p, maps = _distinct(pixels, images, "pixels")
+    return _sample(images, xs + p, ys, fill, maps) if dim == 3 else _sample(images, xs, ys + p, fill, maps)
 
 
 def translate_x(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x + pixels, y): content moves left for pixels > 0."""
     check_images(images)
-    n, _, _, w = images.shape
-    p = per_sample(pixels, n, "pixels", images.device, torch.float64).view(n, 1, 1, 1)
-    return _resample_axis(images, _centres(w, images).view(1, 1, 1, w) + p, 3, fill)
+    return _translate(images, pixels, 3, fill)
 
 
 def translate_y(images: torch.Tensor, pixels: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x, y + pixels): content moves up for pixels > 0."""
     check_images(images)
-    n, _, h, _ = images.shape
-    p = per_sample(pixels, n, "pixels", images.device, torch.float64).view(n, 1, 1, 1)
-    return _resample_axis(images, _centres(h, images).view(1, 1, h, 1) + p, 2, fill)
+    return _translate(images, pixels, 2, fill)
 
 
 def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor:
     """Rotate counter-clockwise about the centre (PIL's matrix, bilinear)."""
     check_images(images)
-    n, c, h, w = images.shape
-    angle = -per_sample(degrees, n, "degrees", images.device, torch.float64) * (math.pi / 180)
+    h, w = images.shape[2:]
+    degrees_u, maps = _distinct(degrees, images, "degrees")
+    angle = -degrees_u * (math.pi / 180)
     # Image.rotate rounds cos/sin to 15 decimals and maps about (w/2, h/2).
     cos = torch.round(torch.cos(angle) * 1e15) / 1e15
     sin = torch.round(torch.sin(angle) * 1e15) / 1e15
-    cx, cy = w / 2.0, h / 2.0
-    tx = cos * -cx + sin * -cy + cx
-    ty = -sin * -cx + cos * -cy + cy
-    xs = _centres(w, images).view(1, 1, w)
-    ys = _centres(h, images).view(1, h, 1)
-    view = (n, 1, 1)
-    xin = cos.view(view) * xs + sin.view(view) * ys + tx.view(view)
-    yin = -sin.view(view) * xs + cos.view(view) * ys + ty.view(view)
-    valid = ((xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)).view(n, 1, h, w)
-    x0f, y0f = (xin - 0.5).floor(), (yin - 0.5).floor()
-    dx = (xin - 0.5 - x0f).to(torch.float32).view(n, 1, h * w)
-    dy = (yin - 0.5 - y0f).to(torch.float32).view(n, 1, h * w)
-    x0, y0 = x0f.long(), y0f.long()
-    cols = (x0.clamp(0, w - 1), (x0 + 1).clamp(0, w - 1))
-    rows = (y0.clamp(0, h - 1) * w, (y0 + 1).clamp(0, h - 1) * w)
-    flat = images.reshape(n, c, h * w)
-
-    def pick(row: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
-        return flat.gather(2, (row + col).view(n, 1, h * w).expand(n, c, h * w)).to(torch.float32)
-
-    top = pick(rows[0], cols[0])
-    top = top + (pick(rows[0], cols[1]) - top) * dx
-    bottom = pick(rows[1], cols[0])
-    bottom = bottom + (pick(rows[1], cols[1]) - bottom) * dx
-    values = (top + (bottom - top) * dy).view(n, c, h, w)
-    if images.is_floating_point():
-        values = values.to(images.dtype)
-    return _finish(values, valid, images, fill)
-
+    xs, ys = _grid(images)
+    xs, ys = xs - w / 2.0, ys - h / 2.0
+    return _sample(images, cos * xs + sin * ys + w / 2.0, -sin * xs + cos * ys + h / 2.0, fill, maps)

@@ -1,0 +1,27 @@
+"""`augmix bench`: both paths measured, figures and load written as JSON, bad arguments rejected."""
+import json
+
+from augmix.cli import main
+
+
+def test_bench_writes_both_paths_and_the_load(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--sizes", "16", "--seconds", "0.3", "--rounds", "2", "--workers", "1",
+                 "--batch-size", "8", "--out", str(out)])
+    assert code == 0
+    record = json.loads(out.read_text())
+    result = record["results"]["16px"]
+    assert len(result["rounds"]) == 2 and record["n"] == 1
+    for row in result["rounds"]:
+        assert row["per_image"] > 0 and row["batched"] > 0
+        assert abs(row["ratio"] - row["batched"] / row["per_image"]) < 1e-9
+        assert len(row["load_before"]) == 3
+    assert result["ratio_of_medians"] == result["batched_median"] / result["per_image_median"]
+    assert "(b)/(a)" in capsys.readouterr().out
+
+
+def test_bench_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["bench", "--workers", "0", "--out", str(tmp_path / "x.json")]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert main(["bench", "--sizes", "4", "--out", str(tmp_path / "x.json")]) == 2
+    assert not (tmp_path / "x.json").exists()
