@@ -55,6 +55,13 @@ def per_sample(value: Param, n: int, argument: str, device: torch.device,
     return torch.full((n,), value, dtype=dtype, device=device)
 
 
+def _host(value: Param, images: torch.Tensor) -> torch.device:
+    """Where to inspect a parameter: on the CPU unless it already lives on the images' device,
+    so that decisions about it (distinct values, whole pixels) need no device sync."""
+    on_device = isinstance(value, torch.Tensor) and value.device.type != "cpu"
+    return images.device if on_device else torch.device("cpu")
+
+
 def _fill_tensor(images: torch.Tensor, fill: Fill) -> torch.Tensor:
     """fill (a grey level for every channel, or one level per channel) as (1, C, 1, 1)."""
     channels = images.shape[1]
@@ -128,10 +135,10 @@ def posterize(images: torch.Tensor, bits: Param) -> torch.Tensor:
     """Keep the `bits` (0..8) most significant bits of each channel value."""
     check_images(images)
     n = images.shape[0]
-    bits_t = per_sample(bits, n, "bits", images.device, torch.int32)
+    bits_t = per_sample(bits, n, "bits", _host(bits, images), torch.int32)
     if ((bits_t < 0) | (bits_t > 8)).any():
         raise ValueError(f"bits must be in 0..8, got {bits_t.tolist()}")
-    mask = (255 - ((1 << (8 - bits_t)) - 1)).to(torch.uint8).view(n, 1, 1, 1)
+    mask = (255 - ((1 << (8 - bits_t)) - 1)).to(device=images.device, dtype=torch.uint8).view(n, 1, 1, 1)
     return _like(_levels(images) & mask, images)
 
 
@@ -284,13 +291,6 @@ def _grid(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
                             torch.arange(w, dtype=torch.float64, device=images.device) + 0.5,
                             indexing="ij")
     return xs.reshape(1, 1, -1), ys.reshape(1, 1, -1)
-
-
-def _host(value: Param, images: torch.Tensor) -> torch.device:
-    """Where to inspect a parameter: on the CPU unless it already lives on the images' device,
-    so that decisions about it (distinct values, whole pixels) need no device sync."""
-    on_device = isinstance(value, torch.Tensor) and value.device.type != "cpu"
-    return images.device if on_device else torch.device("cpu")
 
 
 def _distinct(value: Param, images: torch.Tensor, argument: str) -> tuple[torch.Tensor, torch.Tensor]:
