@@ -22,7 +22,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q --runslow
 
 demo: $(STAMP)
-	$(VENV)/bin/augmix gallery --out out/gallery.png
+	$(VENV)/bin/augmix demo --out out/demo
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_augmix.py

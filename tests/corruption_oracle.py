@@ -172,7 +172,7 @@ def motion_blur(x, c, draws=None, rs=None):
 
 
 def zoom_blur(x, c):
-    x = (np.array(x) / 255.).astype(np.float64)
+    x = (np.array(x) / 255.).astype(np.float32)
     out = np.zeros_like(x)
     for zoom_factor in c:
         out += clipped_zoom(x, zoom_factor)

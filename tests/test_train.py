@@ -2,19 +2,30 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from augmix import cli
 from augmix.checkpoint import load_model, read_checkpoint, restore_model, save_checkpoint
 from augmix.models import create_model
-from augmix.train import (METHOD_NAMES, TrainConfig, load_recipe, make_config, recipe_names,
-                          resumed_config, train)
+from augmix.train import train
+from augmix.train_config import (METHOD_NAMES, TrainConfig, load_recipe, make_config, recipe_names,
+                                 resumed_config)
 
 TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32, epochs=2,
             batch_size=32, eval_batch_size=64, workers=0, seed=5)
 TIMING = ("epoch_s", "images_per_s")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A 2-epoch run stopped after its first epoch (read-only for the tests that share it)."""
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    return train(make_config(**TINY, stop_after=1), out=out, progress=False)
 
 
 def _weights(run_dir):
@@ -25,11 +36,9 @@ def _same_state(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_after_first_epoch_is_bit_identical(tmp_path):
-    config = make_config(**TINY)
-    whole = train(config, out=tmp_path / "whole", progress=False)
-
-    stopped = train(make_config(**TINY, stop_after=1), out=tmp_path / "parts", progress=False)
+def test_resume_after_first_epoch_is_bit_identical(tmp_path, tiny_run):
+    whole = train(make_config(**TINY), out=tmp_path / "whole", progress=False)
+    stopped = Path(shutil.copytree(tiny_run, tmp_path / "parts"))  # TINY stopped after epoch 1
     assert read_checkpoint(stopped)["epoch"] == 1
     # Resume in another process layout: 2 DataLoader workers instead of none.
     resumed = train(resumed_config(stopped, workers=2, stop_after=2), out=stopped, resume=True,
@@ -49,19 +58,19 @@ def test_resume_after_first_epoch_is_bit_identical(tmp_path):
     assert (resumed / "metrics.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
 
 
-def test_a_different_seed_gives_different_weights(tmp_path):
-    a = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "a", progress=False)
-    b = train(make_config(**{**TINY, "epochs": 1, "seed": 6}), out=tmp_path / "b", progress=False)
-    assert not _same_state(_weights(a), _weights(b))
+def test_a_different_seed_gives_different_weights(tmp_path, tiny_run):
+    other = train(make_config(**{**TINY, "seed": 6}, stop_after=1), out=tmp_path / "b",
+                  progress=False)
+    assert not _same_state(_weights(tiny_run), _weights(other))
 
 
 @pytest.mark.parametrize("method", [m for m in METHOD_NAMES if m != "augmix"])
 def test_every_baseline_trains_a_step(tmp_path, method):
-    settings = {**TINY, "train_subset": 16, "test_subset": 16, "batch_size": 8, "epochs": 1,
+    settings = {**TINY, "train_subset": 8, "test_subset": 8, "batch_size": 8, "epochs": 1,
                 "method": method, "jsd": False}
     run = train(make_config(**settings), out=tmp_path / method, progress=False)
     record = read_checkpoint(run)["records"][0]
-    assert record["train_images"] == 16 and record["step"] == 2
+    assert record["train_images"] == 8 and record["step"] == 1
     assert torch.isfinite(torch.tensor(record["train_loss"]))
 
 
@@ -72,11 +81,12 @@ def test_augmix_without_jsd_bf16_channels_last(tmp_path):
     assert torch.isfinite(torch.tensor(read_checkpoint(run)["records"][0]["train_loss"]))
 
 
-def test_load_model_gives_the_trained_model_and_its_meta(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_load_model_gives_the_trained_model_and_its_meta(tiny_run):
+    run = tiny_run
     model, meta = load_model(run)
     assert meta["model"] == "wrn-10-1" and meta["num_classes"] == 10
     assert meta["mean"] == [0.5, 0.5, 0.5] and meta["dataset"] == "synthetic"
+    assert meta["synthetic_seed"] == TINY["seed"]
     assert len(meta["classes"]) == 10 and meta["image_size"] == 32
     assert not model.training
     assert _same_state(model.state_dict(), _weights(run))
@@ -137,8 +147,8 @@ def test_md5_mismatch_is_a_clear_error(tmp_path, cifar10_root):
               out=tmp_path / "run", progress=False)
 
 
-def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path, tiny_run):
+    run = tiny_run
     with pytest.raises(ValueError, match="already holds a run; pass --resume"):
         train(make_config(**TINY), out=run, progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
@@ -147,8 +157,8 @@ def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path):
         resumed_config(run, model="wrn-16-1")
 
 
-def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path):
-    run = train(make_config(**{**TINY, "epochs": 1}), out=tmp_path / "run", progress=False)
+def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path, tiny_run):
+    run = tiny_run
     payload = read_checkpoint(run)
     with pytest.raises(ValueError, match="holds a 'wrn-10-1' model, not 'allconv'"):
         restore_model(create_model("allconv", 10), payload, "allconv", "ckpt")
@@ -166,8 +176,8 @@ def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path):
         load_model(tmp_path / "foreign.pt")
 
 
-def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
-    run = train(make_config(**TINY, stop_after=1), out=tmp_path / "run", progress=False)
+def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch, tiny_run):
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
     before = (run / "checkpoint.pt").read_bytes()
 
     def dies_half_way(obj, f, *args, **kwargs):
@@ -210,15 +220,80 @@ def test_cli_trains_lists_and_fails_cleanly(tmp_path, capsys):
     assert "cannot change ['lr']" in capsys.readouterr().err
 
 
-def test_device_augmix_without_the_engine_is_a_clear_error(tmp_path):
-    import augmix
-
-    if hasattr(augmix, "BatchAugMix"):
-        pytest.skip("the batched engine is installed; covered by its own training test")
-    with pytest.raises(ValueError, match="needs the batched engine augmix.BatchAugMix"):
-        train(make_config(**{**TINY, "augment_on": "device"}), out=tmp_path / "r", progress=False)
-
-
 def test_train_config_dataclass_round_trips_through_dict(tmp_path):
     config = make_config(**TINY)
     assert TrainConfig(**json.loads(json.dumps(config.__dict__))) == config
+
+
+@pytest.mark.parametrize("jsd", [True, False])
+def test_batched_augmix_on_the_device_trains_repeatably(tmp_path, jsd):
+    settings = {**TINY, "epochs": 1, "augment_on": "device", "jsd": jsd}
+    a = train(make_config(**settings), out=tmp_path / "a", progress=False)
+    b = train(make_config(**settings), out=tmp_path / "b", progress=False)
+    record = read_checkpoint(a)["records"][0]
+    assert record["train_images"] == 64 and torch.isfinite(torch.tensor(record["train_loss"]))
+    assert _same_state(_weights(a), _weights(b))  # per-step seeds: the same run twice
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_bit_identically(tmp_path):
+    """SIGKILL at an arbitrary moment after the first checkpoint (even mid-save), then --resume."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    args = ["--recipe", "synthetic-wrn-16-2", "--model", "wrn-10-1", "--train-subset", "64",
+            "--test-subset", "32", "--batch-size", "16", "--epochs", "4", "--workers", "0",
+            "--quiet"]
+
+    def cli_run(*extra):
+        subprocess.run([sys.executable, "-m", "augmix", "train", *args, *extra], env=env,
+                       check=True, capture_output=True, timeout=600)
+
+    cli_run("--out", str(tmp_path / "whole"))
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "augmix", "train", *args, "--out", str(killed)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (killed / "checkpoint.pt").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    assert 1 <= read_checkpoint(killed)["epoch"] <= 4
+    subprocess.run([sys.executable, "-m", "augmix", "train", "--out", str(killed), "--resume",
+                    "--quiet"], env=env, check=True, capture_output=True, timeout=600)
+    assert not [p for p in killed.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    assert _same_state(_weights(tmp_path / "whole"), _weights(killed))
+
+
+def test_augmix_eval_reads_a_training_run(tmp_path, tiny_run):
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    assert cli.main(["eval", str(run), "--corrupted", "generate", "--corruptions", "gaussian_noise",
+                     "--severities", "1", "--limit", "200"]) == 0
+    results = json.loads((run / "results.json").read_text())
+    assert results["dataset"] == "synthetic"
+
+
+def test_imagenet_recipe_on_an_image_folder_tree(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 4), ("val", 2)):
+        for cls in ("n01", "n02"):
+            folder = tmp_path / "tree" / split / cls
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i}.jpg")
+    config = make_config("imagenet-resnet-50", data=str(tmp_path / "tree"), model="wrn-10-1",
+                         batch_size=4, eval_batch_size=4, epochs=6, stop_after=1, workers=0)
+    run = train(config, out=tmp_path / "run", progress=False)
+    payload = read_checkpoint(run)
+    assert payload["meta"]["dataset"] == "imagenet" and payload["meta"]["image_size"] == 224
+    assert payload["meta"]["classes"] == ["n01", "n02"]
+    assert payload["records"][0]["train_images"] == 8 and payload["step"] == 2
+    # The official ImageNet schedule: lr x batch/256, constant within the first third.
+    assert payload["records"][0]["lr"] == pytest.approx(0.1 * 4 / 256)

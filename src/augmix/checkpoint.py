@@ -68,15 +68,17 @@ def restore_model(model: nn.Module, payload: dict[str, Any], name: str, source: 
                          f"(another class count or architecture?)") from None
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
                ) -> tuple[nn.Module, dict[str, Any]]:
-    """The trained model of a run folder or checkpoint file, in eval mode, and its meta data.
+    """The trained model of a run folder or checkpoint file, on `map_location`, in eval mode,
+    and its meta data.
 
-    meta: model, num_classes, mean, std, dataset, classes, image_size, epoch, config.
+    meta: model, num_classes, epoch, config, mean, std, dataset (cifar10, cifar100,
+    synthetic or imagenet), classes, image_size, and synthetic_seed for the synthetic set.
     """
     payload = read_checkpoint(path)
     model = create_model(payload["model"], payload["num_classes"])
     restore_model(model, payload, payload["model"], str(checkpoint_path(path)))
     meta = {"model": payload["model"], "num_classes": payload["num_classes"],
             "epoch": payload["epoch"], "config": payload["config"], **payload["meta"]}
-    return model.to(device).eval(), meta
+    return model.to(map_location).eval(), meta

@@ -9,8 +9,10 @@ import sys
 # `add_arguments(parser)` and `run(args) -> int | None`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("augmix.bench", "views per second: per-image AugMix in a DataLoader vs BatchAugMix"),
+    "compare": ("augmix.compare", "train several methods alike, evaluate all on one corrupted set, one report"),
     "corrupt": ("augmix.corruptions.generate",
                 "write a -C data set (CIFAR .npy layout or ImageNet-C JPEG tree) or a preview grid"),
+    "demo": ("augmix.demo", "Standard vs AugMix+JSD on the synthetic set: train, corrupt, evaluate, report"),
     "eval": ("augmix.evaluate", "evaluate a checkpoint on clean and corrupted test sets -> results JSON"),
     "gallery": ("augmix.gallery", "write a PNG grid of images, their AugMix chains and the mix"),
     "report": ("augmix.report", "Markdown tables and PNG plots comparing results records"),

@@ -59,6 +59,12 @@ def gather_objects(obj, group: Group) -> list:
     return out
 
 
+def barrier(group: Group) -> None:
+    """Wait for every rank (no-op alone)."""
+    if group.distributed:
+        dist.barrier()
+
+
 def shutdown(group: Group) -> None:
     if group.distributed and dist.is_initialized():
         dist.destroy_process_group()

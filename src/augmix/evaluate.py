@@ -211,7 +211,7 @@ def run(args) -> int:
     from augmix import eval_sources
     from augmix.checkpoint import load_model
 
-    model, meta = load_model(args.checkpoint, device=args.device)
+    model, meta = load_model(args.checkpoint, map_location=args.device)
     dataset, data, verify = _data_of_run(args, meta)
     clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
     names = eval_sources.corruption_names(args.corruptions, args.extra)
@@ -253,6 +253,6 @@ def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
             from augmix.download import cache_dir
             default_root = str(cache_dir() / "cifar")
         return trained_on, args.data or default_root, verify
-    # An image-folder run: its name is the folder holding train/ and val/.
+    # An image-folder run (dataset "imagenet"): its data is the folder holding train/ and val/.
     from pathlib import Path
-    return "imagenet", args.data or str(Path(trained_on) / "val"), verify
+    return "imagenet", args.data or str(Path(config.get("data", ".")) / "val"), verify

@@ -38,7 +38,7 @@ class StepThirds:
         self.batch_scale = batch_size / 256.0
 
     def __call__(self, step: int) -> float:
-        epoch, third = step // self.steps_per_epoch, max(self.epochs // 3, 1)
+        epoch, third = step // self.steps_per_epoch, self.epochs // 3  # as official, even if 0
         decay = 1.0 if epoch < third else 0.1 if epoch < 2 * third else 0.01
         return decay * self.batch_scale
 

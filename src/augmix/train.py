@@ -21,14 +21,11 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import io
 import json
-import math
-import os
 import random
 import time
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,148 +36,34 @@ from tqdm.auto import tqdm
 
 from augmix import distributed
 from augmix.atomic import atomic_write
-from augmix.augment import check_params, to_tensor
+from augmix.augment import to_tensor
+from augmix.batch import BatchAugMix
 from augmix.baselines import METHODS, adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
 from augmix.checkpoint import FILENAME, read_checkpoint, restore_model, save_checkpoint
 from augmix.data.augmix_dataset import AugMixDataset
+from augmix.data.cifar import download_cifar
 from augmix.data.seeded import SeededTransform
-from augmix.data.sources import DataInfo, training_sets
+from augmix.data.sources import DataInfo, cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
 from augmix.loss import AugMixLoss
-from augmix.models import create_model, model_spec
+from augmix.models import create_model
 from augmix.schedules import SCHEDULES, Cosine, StepThirds
+from augmix.train_config import (AMP, AUGMENT_ON, METHOD_NAMES, TrainConfig, load_recipe,
+                                 make_config, recipe_names, resumed_config)
 
-AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-AUGMENT_ON = ("workers", "device")
-METHOD_NAMES = ("augmix", *METHODS)  # AugMix and the baselines of augmix.baselines
 # Stream ids for derive_seed: one per independent use of the run's seed.
-_INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER = range(6)
-# Fields that may differ when resuming: they change how a run executes, not what it computes.
-RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run. Defaults: the official AugMix CIFAR recipe
-    (WRN-40-2, 100 epochs, SGD Nesterov 0.9, lr 0.1 per-step cosine, wd 5e-4, batch 128,
-    AugMix severity 3 width 3 with the JSD loss) on the embedded synthetic set."""
-
-    model: str = "wrn-40-2"
-    data: str = "synthetic"
-    data_root: str | None = None
-    download: bool = False
-    verify: bool = True
-    train_subset: int | None = None
-    test_subset: int | None = None
-    epochs: int = 100
-    batch_size: int = 128
-    eval_batch_size: int = 500
-    lr: float = 0.1
-    lr_schedule: str = "cosine"
-    lr_min: float = 1e-6
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-4
-    method: str = "augmix"
-    jsd: bool = True
-    jsd_lambda: float = 12.0
-    severity: float = 3
-    width: int = 3
-    depth: int = -1
-    alpha: float = 1.0
-    all_ops: bool = False
-    augment_on: str = "workers"
-    amp: str = "none"
-    channels_last: bool = False
-    seed: int = 1
-    workers: int = 2
-    device: str = "auto"
-    stop_after: int | None = None
-    recipe: str | None = None
-    description: str = ""
-    source: str = ""
-    mean: list[float] | None = None
-    std: list[float] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """ValueError naming the first bad field."""
-        model_spec(self.model)
-        ints = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "workers": 0, "seed": 0}
-        for name, low in ints.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        for name in ("train_subset", "test_subset", "stop_after"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be an int >= 1 or None, got {value!r}")
-        for name in ("lr", "weight_decay", "momentum", "lr_min", "jsd_lambda"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.lr == 0:
-            raise ValueError("lr must be > 0")
-        choices = {"lr_schedule": SCHEDULES, "method": METHOD_NAMES, "augment_on": AUGMENT_ON,
-                   "amp": tuple(AMP)}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        check_params(self.severity, self.width, self.depth, self.alpha)
-        if self.jsd and self.method != "augmix":
-            raise ValueError(f"the JSD loss needs method 'augmix' (got {self.method!r}); pass --no-jsd")
-        if self.augment_on == "device" and self.method != "augmix":
-            raise ValueError("--augment-on device applies to method 'augmix' only")
-        if (self.mean is None) != (self.std is None):
-            raise ValueError("mean and std must be given together (or neither)")
-
-
-def recipe_names() -> list[str]:
-    """Names of the recipes shipped in augmix/recipes/."""
-    folder = resources.files("augmix") / "recipes"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
-
-
-def load_recipe(name_or_path: str) -> dict[str, Any]:
-    """A recipe's settings by name (see `recipe_names()`) or from a JSON file path."""
-    path = Path(name_or_path)
-    if path.suffix == ".json" or path.is_file():
-        if not path.is_file():
-            raise FileNotFoundError(f"recipe file {path} does not exist")
-        text, label = path.read_text(), str(path)
-    elif name_or_path in recipe_names():
-        text = (resources.files("augmix") / "recipes" / f"{name_or_path}.json").read_text()
-        label = name_or_path
-    else:
-        raise ValueError(f"unknown recipe {name_or_path!r}; expected one of {recipe_names()} "
-                         f"or a path to a .json file")
-    try:
-        recipe = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"recipe {label} is not valid JSON: {err}") from None
-    if not isinstance(recipe, dict):
-        raise ValueError(f"recipe {label} must be a JSON object of TrainConfig fields")
-    recipe.setdefault("recipe", label)
-    return recipe
-
-
-def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
-    """A validated TrainConfig: defaults, then the recipe's settings, then `overrides`."""
-    settings = load_recipe(recipe) if recipe else {}
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(settings) - names)
-    if unknown:
-        raise ValueError(f"unknown training settings {unknown}; expected TrainConfig fields {sorted(names)}")
-    config = TrainConfig(**settings)
-    config.validate()
-    return config
+_INIT, _GLOBAL, _BATCH, _GEOMETRY, _AUGMIX, _LOADER, _DEVICE_AUGMIX = range(7)
+RUN_FILES = (FILENAME, "config.json", "metrics.jsonl", "metrics.csv")
 
 
 def derive_seed(seed: int, stream: int, *keys: int) -> int:
     """A 63-bit seed for one random stream, from the run's seed and the stream's position."""
     return int(np.random.SeedSequence([seed, stream, *keys]).generate_state(2, np.uint32)
                .astype(np.uint64) @ np.array([1 << 31, 1], np.uint64)) & ((1 << 63) - 1)
+
+
+def _unchanged(image):
+    return image
 
 
 def _to_uint8_tensor(image) -> torch.Tensor:
@@ -212,7 +95,7 @@ def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list
         geometric = SeededTransform(base, _ImagePipeline(geometry, None, _to_uint8_tensor),
                                     derive_seed(config.seed, _GEOMETRY) % 2**62)
         return geometric, [geometric]
-    finish = (lambda image: image) if config.method == "augmix" else to_tensor
+    finish = _unchanged if config.method == "augmix" else to_tensor
     geometric = SeededTransform(base, _ImagePipeline(geometry, policy, finish),
                                 derive_seed(config.seed, _GEOMETRY) % 2**62)
     if config.method != "augmix":
@@ -223,17 +106,18 @@ def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list
     return mixed, [geometric, mixed]
 
 
-def _device_augmix(config: TrainConfig) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
-    """The batched AugMix engine (`augmix.BatchAugMix`) for `--augment-on device`."""
-    import augmix
+class _DeviceAugMix:
+    """`--augment-on device`: BatchAugMix on the device, its draws reseeded for every step."""
 
-    engine_cls = getattr(augmix, "BatchAugMix", None)
-    if engine_cls is None:
-        raise ValueError("--augment-on device needs the batched engine augmix.BatchAugMix, which "
-                         "this installation does not have yet; use --augment-on workers")
-    engine = engine_cls(severity=config.severity, width=config.width, depth=config.depth,
-                        alpha=config.alpha, all_ops=config.all_ops)
-    return lambda images, generator: engine(images, generator=generator)
+    def __init__(self, config: TrainConfig, device: torch.device):
+        self.generator, self.jsd = torch.Generator(), config.jsd  # BatchAugMix draws on the CPU
+        self.engine = BatchAugMix(config.severity, config.width, config.depth, config.alpha,
+                                  config.all_ops, generator=self.generator).to(device)
+
+    def __call__(self, images: torch.Tensor, seed: int) -> torch.Tensor:
+        """uint8 (B, C, H, W) -> [clean; aug1; aug2] (3B) with JSD, else the B AugMix views."""
+        self.generator.manual_seed(seed)
+        return self.engine.jsd_views(images) if self.jsd else self.engine(images)
 
 
 def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.device:
@@ -241,7 +125,12 @@ def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.devi
         if torch.cuda.is_available():
             return torch.device("cuda", group.local_rank)
         return torch.device("cpu")
-    device = torch.device(config.device)
+    try:
+        device = torch.device(config.device)
+    except RuntimeError:
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {config.device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {config.device!r} asked for, but this machine has no CUDA device")
     if device.type == "cuda" and group.distributed:
         device = torch.device("cuda", group.local_rank)
     return device
@@ -259,7 +148,8 @@ def _write_records(run_dir: Path, records: list[dict]) -> None:
             f.write(json.dumps(record) + "\n")
     buffer = io.StringIO()
     if records:
-        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), extrasaction="ignore")
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        writer = csv.DictWriter(buffer, fieldnames=columns)
         writer.writeheader()
         writer.writerows(records)
     with atomic_write(run_dir / "metrics.csv", "w") as f:
@@ -276,8 +166,6 @@ def _tensorboard(run_dir: Path):
 
 def _fingerprint(model: torch.nn.Module) -> str:
     """A hash of every parameter's bytes, to compare replicas."""
-    import hashlib
-
     digest = hashlib.sha256()
     for p in model.parameters():
         digest.update(p.detach().float().cpu().numpy().tobytes())
@@ -298,15 +186,19 @@ class Trainer:
             raise ValueError(f"batch_size {config.batch_size} must be divisible by the number of "
                              f"processes ({self.group.world_size}); it is the global batch")
         self.local_batch = config.batch_size // self.group.world_size
+        if config.download and config.data in ("cifar10", "cifar100"):
+            if self.group.local_rank == 0:  # one download per machine, the others wait for it
+                download_cifar(cifar_root(config.data_root), config.data)
+            distributed.barrier(self.group)
         train_base, test_base, self.info = training_sets(
-            config.data, root=config.data_root, download=config.download and self.group.is_main,
+            config.data, root=config.data_root,
             verify=config.verify, train_subset=config.train_subset,
             test_subset=config.test_subset, seed=config.seed)
         self.mean = tuple(config.mean) if config.mean is not None else self.info.mean
         self.std = tuple(config.std) if config.std is not None else self.info.std
         self.normalize = adversarial.normalizer(self.mean, self.std)
         self.train_set, self.epoch_aware = _train_dataset(train_base, self.info, config)
-        self.device_augmix = (_device_augmix(config) if config.method == "augmix"
+        self.device_augmix = (_DeviceAugMix(config, self.device) if config.method == "augmix"
                               and config.augment_on == "device" else None)
         self.sampler = torch.utils.data.DistributedSampler(
             self.train_set, num_replicas=self.group.world_size, rank=self.group.rank,
@@ -345,8 +237,11 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
-        return {"mean": list(self.mean), "std": list(self.std), "dataset": self.info.name,
+        meta = {"mean": list(self.mean), "std": list(self.std), "dataset": self.info.name,
                 "classes": list(self.info.classes), "image_size": self.info.image_size}
+        if self.info.name == "synthetic":  # the seed of its test split, for `augmix eval`
+            meta["synthetic_seed"] = self.config.seed
+        return meta
 
     def _save(self) -> None:
         save_checkpoint(self.run_dir / FILENAME, {
@@ -374,15 +269,17 @@ class Trainer:
         generator.manual_seed(derive_seed(self.config.seed, _BATCH, self.group.rank, self.step))
         return generator
 
-    def _forward(self, x: torch.Tensor, *, normalized: bool = False) -> torch.Tensor:
-        """Logits of the (wrapped) model on pixels in [0, 1], or on already normalized inputs."""
+    def _forward(self, x: torch.Tensor, *, normalized: bool = False,
+                 module: torch.nn.Module | None = None) -> torch.Tensor:
+        """Logits of `module` (default the DDP-wrapped model) on pixels in [0, 1], or on
+        already normalized inputs, under the run's autocast and memory format."""
         if not normalized:
             x = self.normalize(x)
         if self.config.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         dtype = AMP[self.config.amp]
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            return self.net(x)
+            return (module or self.net)(x)
 
     def _loss(self, images, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(loss, logits on the clean or single view) for one batch on the device."""
@@ -390,11 +287,10 @@ class Trainer:
         method = config.method
         if method == "augmix":
             if self.device_augmix is not None:
-                clean = images.float().div_(255)
-                views = [self.device_augmix(images, generator) for _ in range(2 if config.jsd else 1)]
-                images = (clean, *views) if config.jsd else views[0]
+                images = self.device_augmix(images, derive_seed(config.seed, _DEVICE_AUGMIX,
+                                                                self.group.rank, self.step))
             if config.jsd:
-                logits = self._forward(torch.cat(images))
+                logits = self._forward(images if torch.is_tensor(images) else torch.cat(images))
                 return self.jsd_loss(logits, targets), logits[:targets.shape[0]]
             logits = self._forward(images)
             return F.cross_entropy(logits.float(), targets), logits
@@ -463,12 +359,8 @@ class Trainer:
         loss_sum = correct = seen = 0.0
         for images, targets in self.test_loader:
             images, targets = images.to(self.device), targets.to(self.device)
-            dtype = AMP[self.config.amp]
-            x = self.normalize(images)
-            if self.config.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                logits = self.model(x).float()
+            # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
+            logits = self._forward(images, module=self.model).float()
             loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
             correct += float((logits.argmax(1) == targets).sum())
             seen += targets.shape[0]
@@ -489,6 +381,13 @@ class Trainer:
 
     def run(self) -> Path:
         config, main = self.config, self.group.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            for name in RUN_FILES:  # temporary files of a process killed while writing
+                for stale in self.run_dir.glob(f".{name}.*.tmp"):
+                    stale.unlink()
+            with atomic_write(self.run_dir / "config.json", "w") as f:
+                json.dump(dataclasses.asdict(config), f, indent=2)
         writer = _tensorboard(self.run_dir) if main else None
         last = config.epochs if config.stop_after is None else min(config.epochs, config.stop_after)
         try:
@@ -540,37 +439,25 @@ class _TestSet(torch.utils.data.Dataset):
         return to_tensor(image), label
 
 
-def _prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool, is_main: bool) -> None:
+def _check_run_dir(run_dir: Path, resume: bool) -> None:
     has_run = (run_dir / FILENAME).exists()
     if resume and not has_run:
         raise FileNotFoundError(f"nothing to resume: no {FILENAME} in {run_dir}")
     if not resume and has_run:
         raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it, "
                          f"or choose another --out")
-    if is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_write(run_dir / "config.json", "w") as f:
-            json.dump(dataclasses.asdict(config), f, indent=2)
 
 
-def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
-    """The configuration saved in a run's checkpoint, with execution-only `overrides` applied."""
-    payload = read_checkpoint(Path(run_dir) / FILENAME)
-    saved = dict(payload["config"])
-    changed = {k: v for k, v in overrides.items() if v is not None and saved.get(k) != v}
-    fixed = sorted(set(changed) - set(RESUMABLE_OVERRIDES))
-    if fixed:
-        raise ValueError(f"cannot change {fixed} when resuming {run_dir} (the run's results depend "
-                         f"on them); only {list(RESUMABLE_OVERRIDES)} may change")
-    saved.update(changed)
-    config = TrainConfig(**saved)
-    config.validate()
-    return config
+def default_run_dir(config: TrainConfig) -> Path:
+    """runs/RECIPE (the recipe's name or file stem), or runs/MODEL without a recipe."""
+    return Path("runs") / (Path(config.recipe).stem if config.recipe else config.model)
 
 
-def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume: bool = False,
+def train(config: TrainConfig | dict, *, out: str | Path | None = None, resume: bool = False,
           progress: bool = True) -> Path:
     """Train one run into folder `out` (or continue it with `resume`); returns the folder.
+
+    `out` defaults to `default_run_dir(config)`.
 
     `config` is a TrainConfig or a dict of its fields (a recipe may be named in
     `config["recipe"]`). The folder gets config.json, checkpoint.pt (every
@@ -584,8 +471,8 @@ def train(config: TrainConfig | dict, *, out: str | Path = "runs/train", resume:
         config.validate()
     else:
         raise ValueError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
-    run_dir = Path(out)
-    _prepare_run_dir(run_dir, config, resume, int(os.environ.get("RANK", "0")) == 0)
+    run_dir = Path(out) if out is not None else default_run_dir(config)
+    _check_run_dir(run_dir, resume)
     return Trainer(config, run_dir, resume=resume, progress=progress).run()
 
 
@@ -663,6 +550,5 @@ def run(args: argparse.Namespace) -> int:
         config = resumed_config(args.out, **overrides)
     else:
         config = make_config(args.recipe, **overrides)
-    out = args.out or Path("runs") / (Path(config.recipe).stem if config.recipe else config.model)
-    train(config, out=out, resume=args.resume, progress=not args.quiet)
+    train(config, out=args.out, resume=args.resume, progress=not args.quiet)
     return 0

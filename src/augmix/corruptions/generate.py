@@ -8,7 +8,7 @@ depend on the number of worker processes.
 CIFAR layout (the released CIFAR-10-C / CIFAR-100-C): OUT/<corruption>.npy, uint8
 (len(severities) * N, 32, 32, 3), severity blocks in order, plus OUT/labels.npy and
 OUT/meta.json (severities, seed, table). Image-folder layout (ImageNet-C):
-OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85.
+OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85, plus OUT/meta.json.
 """
 from __future__ import annotations
 
@@ -161,11 +161,11 @@ def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike
     if (out / PARTS).exists() and not any((out / PARTS).iterdir()):
         (out / PARTS).rmdir()
     with atomic_write(out / "labels.npy") as f:
-        np.save(f, np.tile(labels.astype(labels_dtype(labels)), len(severities)))
+        np.save(f, np.tile(labels.astype(_labels_dtype(labels)), len(severities)))
     return out
 
 
-def labels_dtype(labels: np.ndarray) -> type:
+def _labels_dtype(labels: np.ndarray) -> type:
     """uint8 like the released labels.npy when the labels fit, else int64."""
     return np.uint8 if len(labels) == 0 or (labels.min() >= 0 and labels.max() < 256) else np.int64
 
@@ -211,6 +211,8 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
         raise FileNotFoundError(f"no images under {folder} (expected {folder}/<class>/<image files>)")
     table = table_for_shape(crop, crop) if table is None else get_table(table)
     out = Path(out)
+    _check_meta(out, {"severities": list(severities), "seed": seed, "table": table.name,
+                      "images": len(paths), "crop": crop, "resize": resize})
     files = [Path(p.parent.name) / f"{p.stem}.JPEG" for p in paths]
     job = _Job(ImageFileArray(paths, crop, resize, threads=1), out, seed, table,
                None if frost_dir is None else str(frost_dir), files)
@@ -230,7 +232,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write one PNG grid of an image file (or a CIFAR test index, with "
                              "--data) under every corruption and severity")
     parser.add_argument("--data", help="folder holding the CIFAR python files (cifar-10-batches-py/)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (PNG file with --preview)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output folder (with --preview: a .png file, or .jpg for a smaller one)")
     parser.add_argument("--corruptions", nargs="+", default=list(ALL_CORRUPTIONS), metavar="NAME",
                         help="corruptions to write (default: all 19)")
     parser.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
@@ -243,6 +246,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resize", type=int, default=256,
                         help="image folders and previews: shorter side resized to this first (0: no resize)")
     parser.add_argument("--crop", type=int, default=224, help="image folders and previews: centre crop side")
+    parser.add_argument("--tile", type=int, default=None, help="preview: cell side in pixels")
     parser.add_argument("--frost-dir", default=None, help="folder with frost1-5 (default: download and cache)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip the md5 check of the CIFAR files (for re-encoded copies)")
@@ -263,9 +267,12 @@ def run(args: argparse.Namespace) -> int:
         image = load_preview_image(args.preview, data=args.data, dataset="cifar10", verify=args.verify,
                                    resize=args.resize or None, crop=args.crop)
         grid = render_preview(image, names=args.corruptions, seed=args.seed, table=args.table,
-                              frost_dir=args.frost_dir)
+                              frost_dir=args.frost_dir, tile=args.tile)
         with atomic_write(args.out) as f:
-            grid.save(f, format="PNG")
+            if args.out.suffix.lower() in (".jpg", ".jpeg"):  # much smaller for 224 px noise rows
+                grid.save(f, format="JPEG", quality=92)
+            else:
+                grid.save(f, format="PNG", optimize=True)
         print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
         return 0
     if args.dataset is not None:

@@ -25,40 +25,54 @@ def gaussian(image: np.ndarray, sigma: float, *, mode: str = "nearest", truncate
     return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate)
 
 
-def _linear_zoom_matrix(size_in: int, size_out: int) -> np.ndarray:
-    """(size_out, size_in) weights of `scipy.ndimage.zoom`'s order-1 interpolation along one axis.
+SMALL_ZOOM = 64  # crop side up to which clipped_zoom uses dense matrices
 
-    Output sample o reads input position o * (size_in - 1) / (size_out - 1), as scipy maps
-    corners to corners (grid_mode=False).
+
+def _linear_taps(size_in: int, size_out: int, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two-tap weights of `scipy.ndimage.zoom`'s order-1 interpolation along one axis.
+
+    For output samples first..first+count-1 of size_out: (left index, right index, right weight);
+    sample o reads input position o * (size_in - 1) / (size_out - 1) (corners map to corners).
     """
     scale = (size_in - 1) / (size_out - 1) if size_out > 1 else 0.0
-    pos = np.arange(size_out) * scale
-    low = np.minimum(np.floor(pos).astype(np.int64), size_in - 1)
-    frac = pos - low
-    matrix = np.zeros((size_out, size_in))
-    matrix[np.arange(size_out), low] += 1 - frac
-    high = np.minimum(low + 1, size_in - 1)
-    matrix[np.arange(size_out), high] += frac
-    return matrix
+    pos = np.arange(first, first + count) * scale
+    left = np.minimum(np.floor(pos).astype(np.int64), size_in - 1)
+    return left, np.minimum(left + 1, size_in - 1), pos - left
 
 
 def clipped_zoom(image: np.ndarray, factor: float) -> np.ndarray:
     """Zoom the centre of (..., H, W, C) `image` by `factor` (order-1 spline) and crop back to H x W.
 
-    For square images this is the reference helper: a centre crop of ceil(H / factor), zoomed
-    like `scipy.ndimage.zoom(order=1)` to round(crop * factor) pixels (Python rounding, half to
-    even), then the centre trimmed with (new - H) // 2. Other shapes apply the rule per axis.
-    The bilinear zoom is separable, so it runs as two small matrix products over the batch.
+    For square images this is the reference helper: a centre crop of ceil(H / factor),
+    zoomed like `scipy.ndimage.zoom(order=1)` to round(crop * factor) pixels (Python rounding,
+    half to even), then the centre trimmed with (new - H) // 2. Other shapes apply the rule per
+    axis. The bilinear zoom is separable: two gathers of neighbouring rows, then columns, and
+    only the output pixels that survive the trim are computed.
     """
     h, w = image.shape[-3:-1]
     ch, cw = math.ceil(h / factor), math.ceil(w / factor)
     top, left = (h - ch) // 2, (w - cw) // 2
     oh, ow = int(round(ch * factor)), int(round(cw * factor))
-    th, tw = (oh - h) // 2, (ow - w) // 2
-    rows = _linear_zoom_matrix(ch, oh)[th:th + h]
-    cols = _linear_zoom_matrix(cw, ow)[tw:tw + w]
     crop = image[..., top:top + ch, left:left + cw, :]
-    return np.einsum("ph,...hwc,qw->...pqc", rows, crop, cols, optimize=True)
+    r0, r1, fr = _linear_taps(ch, oh, (oh - h) // 2, h)
+    c0, c1, fc = _linear_taps(cw, ow, (ow - w) // 2, w)
+    if max(ch, cw) <= SMALL_ZOOM:  # small crops: two tiny dense products beat gathers
+        rows, cols = _dense(r0, r1, fr, ch), _dense(c0, c1, fc, cw)
+        lead, channels = crop.shape[:-3], crop.shape[-1]
+        zoomed = rows @ crop.reshape(lead + (ch, cw * channels))
+        zoomed = zoomed.reshape(lead + (h, cw, channels)).swapaxes(-1, -2)
+        return (zoomed @ cols.T).swapaxes(-1, -2)
+    fr, fc = fr[:, None, None], fc[:, None]  # float64 weights: float32 input is interpolated in double, as by scipy
+    rows = np.take(crop, r0, axis=-3) * (1 - fr) + np.take(crop, r1, axis=-3) * fr
+    return np.take(rows, c0, axis=-2) * (1 - fc) + np.take(rows, c1, axis=-2) * fc
+
+
+def _dense(left: np.ndarray, right: np.ndarray, frac: np.ndarray, size_in: int) -> np.ndarray:
+    """The two-tap weights as a (len(left), size_in) matrix."""
+    matrix = np.zeros((len(left), size_in))
+    np.add.at(matrix, (np.arange(len(left)), left), 1 - frac)
+    np.add.at(matrix, (np.arange(len(left)), right), frac)
+    return matrix
 
 
 def disk(radius: float, alias_blur: float) -> np.ndarray:
@@ -89,6 +103,17 @@ def _steps(mapsize: int) -> list[int]:
     return steps
 
 
+def _roll(array: np.ndarray, shift: int, axis: int) -> np.ndarray:
+    """np.roll by +-1 on a small 2-D array, without np.roll's generic overhead."""
+    if array.shape[axis] == 1:
+        return array
+    if axis == 0:
+        return np.concatenate((array[-shift:], array[:-shift])) if shift > 0 else \
+            np.concatenate((array[1:], array[:1]))
+    return np.concatenate((array[:, -shift:], array[:, :-shift]), axis=1) if shift > 0 else \
+        np.concatenate((array[:, 1:], array[:, :1]), axis=1)
+
+
 def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray]) -> np.ndarray:
     """Diamond-square fractal on a torus, in [0, 1]; `draws` holds 3 U(-1, 1) arrays per level.
 
@@ -107,14 +132,14 @@ def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray
         half = step // 2
         squares, diamonds_a, diamonds_b = (wibble * wibble * d for d in draws[3 * level:3 * level + 3])
         corners = grid[0::step, 0::step]
-        total = corners + np.roll(corners, -1, axis=0)
-        total += np.roll(total, -1, axis=1)
+        total = corners + _roll(corners, -1, 0)
+        total += _roll(total, -1, 1)
         grid[half::step, half::step] = total / 4 + squares
         centres = grid[half::step, half::step]
         corners = grid[0::step, 0::step]
-        around = centres + np.roll(centres, 1, axis=0) + corners + np.roll(corners, -1, axis=1)
+        around = centres + _roll(centres, 1, 0) + corners + _roll(corners, -1, 1)
         grid[0::step, half::step] = around / 4 + diamonds_a
-        around = centres + np.roll(centres, 1, axis=1) + corners + np.roll(corners, -1, axis=0)
+        around = centres + _roll(centres, 1, 1) + corners + _roll(corners, -1, 0)
         grid[half::step, 0::step] = around / 4 + diamonds_b
         wibble /= wibble_decay
     grid -= grid.min()
@@ -170,10 +195,8 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
     f = h * 6 - sector
     p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
     sector = sector.astype(np.int64) % 6
-    choices = np.stack([np.stack(c, axis=-1) for c in
-                        ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
-    index = np.broadcast_to(sector[None, ..., None], (1,) + choices.shape[1:])
-    return np.take_along_axis(choices, index, axis=0)[0]
+    return np.stack([np.choose(sector, (v, q, p, p, t, v)), np.choose(sector, (t, v, v, q, p, p)),
+                     np.choose(sector, (p, p, t, v, v, q))], axis=-1)
 
 
 def glass_shuffle(image: np.ndarray, delta: int, offsets: np.ndarray) -> np.ndarray:

@@ -84,11 +84,14 @@ def motion_blur(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.n
 
 
 def zoom_blur(image: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
-    """Mean of the image and its clipped zooms by every factor in c (which starts at 1.0)."""
-    x = _unit(image)
+    """Mean of the image and its clipped zooms by every factor in c (which starts at 1.0).
+
+    In float32, like the reference (`(x / 255.).astype(np.float32)`, zooms summed in float32).
+    """
+    x = (image / 255.0).astype(np.float32)
     total = np.zeros_like(x)
     for factor in c:
-        total += kernels.clipped_zoom(x, factor)
+        total += kernels.clipped_zoom(x, factor).astype(np.float32)
     return _to_255((x + total) / (len(c) + 1))
 
 

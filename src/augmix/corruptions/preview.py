@@ -44,11 +44,16 @@ def _tile(image: np.ndarray, side: int) -> Image.Image:
 
 def render_preview(image: np.ndarray, *, names: Sequence[str] = ALL_CORRUPTIONS, seed: int = 0,
                    table: str | int | SeverityTable | None = None,
-                   frost_dir: str | os.PathLike | None = None) -> Image.Image:
-    """Rows: corruptions (validation ones marked); columns: the clean image and severities 1..5."""
+                   frost_dir: str | os.PathLike | None = None, tile: int | None = None) -> Image.Image:
+    """Rows: corruptions (validation ones marked); columns: the clean image and severities 1..5.
+
+    Each cell is `tile` pixels wide (default 128 for small images, 160 otherwise).
+    """
     names = [check_name(n) for n in names]
     table = table_for_shape(*image.shape[:2]) if table is None else get_table(table)
-    side = 128 if image.shape[0] <= 64 else 160
+    if tile is not None and tile < 16:
+        raise ValueError(f"tile must be >= 16 pixels, got {tile}")
+    side = tile or (128 if image.shape[0] <= 64 else 160)
     cell = side + GAP
     canvas = Image.new("RGB", (LABEL_WIDTH + 6 * cell, HEADER + len(names) * cell), "white")
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()

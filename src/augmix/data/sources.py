@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from augmix.data.arrays import ArrayImageDataset
-from augmix.data.cifar import cifar_classes, download_cifar, find_cifar, load_cifar
+from augmix.data.cifar import cifar_classes, find_cifar, load_cifar
 from augmix.data.folder import ImageFolder
 from augmix.data.synthetic import CLASSES as SYNTHETIC_CLASSES, SyntheticShapes
 from augmix.data.transforms import imagenet_eval
@@ -29,7 +29,7 @@ SYNTHETIC_SIZES = (10_000, 2_000)
 @dataclass(frozen=True)
 class DataInfo:
     """What a run needs to know about its data."""
-    name: str
+    name: str  # synthetic, cifar10, cifar100, or imagenet for an image-folder tree
     num_classes: int
     image_size: int
     mean: tuple[float, ...]
@@ -45,10 +45,13 @@ def _subset(dataset, n: int | None):
     return torch.utils.data.Subset(dataset, range(n))
 
 
-def _cifar(name: str, root: str | os.PathLike | None, download: bool, verify: bool):
-    root = Path(root) if root is not None else cache_dir() / "cifar"
-    if download:
-        download_cifar(root, name)
+def cifar_root(root: str | os.PathLike | None) -> Path:
+    """Where CIFAR is looked for (and downloaded to): `root`, or `$AUGMIX_CACHE/cifar`."""
+    return Path(root) if root is not None else cache_dir() / "cifar"
+
+
+def _cifar(name: str, root: str | os.PathLike | None, verify: bool):
+    root = cifar_root(root)
     try:
         find_cifar(root, name)
     except FileNotFoundError as err:
@@ -69,17 +72,17 @@ def _folder(path: Path):
     test = ImageFolder(val_dir, transform=imagenet_eval(224, 256))
     if test.classes != train.classes:
         raise ValueError(f"{val_dir} and {train_dir} must have the same class folders")
-    return train, test, DataInfo(str(path), len(train.classes), 224, IMAGENET_MEAN,
+    return train, test, DataInfo("imagenet", len(train.classes), 224, IMAGENET_MEAN,
                                  IMAGENET_STD, train.classes)
 
 
-def training_sets(data: str, *, root: str | os.PathLike | None = None, download: bool = False,
-                  verify: bool = True, train_subset: int | None = None,
+def training_sets(data: str, *, root: str | os.PathLike | None = None, verify: bool = True, train_subset: int | None = None,
                   test_subset: int | None = None, seed: int = 0):
     """`(train, test, DataInfo)` for `data` = synthetic | cifar10 | cifar100 | a folder path.
 
-    CIFAR is read from `root` (default `$AUGMIX_CACHE/cifar`), fetched there with
-    `download`; `verify=False` skips the md5 check (for re-encoded copies).
+    CIFAR is read from `root` (default `$AUGMIX_CACHE/cifar`; fetch it there with
+    `augmix.data.cifar.download_cifar`); `verify=False` skips the md5 check (for
+    re-encoded copies).
     Subsets keep the first images of each split.
     """
     if data == "synthetic":
@@ -88,7 +91,7 @@ def training_sets(data: str, *, root: str | os.PathLike | None = None, download:
         return train, test, DataInfo("synthetic", len(SYNTHETIC_CLASSES), 32, HALF, HALF,
                                      list(SYNTHETIC_CLASSES))
     if data in ("cifar10", "cifar100"):
-        train, test, info = _cifar(data, root, download, verify)
+        train, test, info = _cifar(data, root, verify)
     elif os.sep in data or Path(data).is_dir():
         train, test, info = _folder(Path(data))
     else:
@@ -97,4 +100,4 @@ def training_sets(data: str, *, root: str | os.PathLike | None = None, download:
     return _subset(train, train_subset), _subset(test, test_subset), info
 
 
-__all__ = ["DataInfo", "training_sets"]
+__all__ = ["DataInfo", "cifar_root", "training_sets"]

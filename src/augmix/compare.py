@@ -1,0 +1,183 @@
+"""augmix compare: several training methods on the same data, budget and seed, evaluated on
+the same corrupted test set, summarized in one table and one report.
+
+    out/<method>/            one training run each (checkpoint, metrics, results.json)
+    out/<dataset>-C/         the corrupted test set, written once in the CIFAR-C layout
+    out/report/              report.md and its PNG figures
+
+Everything is resumable: a finished run is kept, an interrupted one continues from its last
+checkpoint, and the corrupted set is completed rather than rewritten.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from augmix.results import ResultsRecord
+
+# Method names accepted besides the baselines: AugMix with and without its consistency loss.
+AUGMIX_VARIANTS = {"augmix": True, "augmix-no-jsd": False}
+
+
+def method_settings(method: str) -> dict[str, Any]:
+    """Training-config fields that select `method`."""
+    from augmix.train import METHOD_NAMES
+
+    if method in AUGMIX_VARIANTS:
+        return {"method": "augmix", "jsd": AUGMIX_VARIANTS[method]}
+    if method in METHOD_NAMES:
+        return {"method": method, "jsd": False}
+    choices = sorted(set(METHOD_NAMES) | set(AUGMIX_VARIANTS))
+    raise ValueError(f"methods must be among {choices}, got {method!r}")
+
+
+def train_or_resume(config, run_dir: Path, progress: bool = True) -> Path:
+    """Train `config` into `run_dir`; keep a finished run, continue an interrupted one."""
+    from augmix.checkpoint import read_checkpoint
+    from augmix.train import resumed_config, train
+
+    if (run_dir / "checkpoint.pt").exists():
+        saved = read_checkpoint(run_dir)
+        if saved["epoch"] >= saved["config"]["epochs"]:
+            return run_dir
+        return train(resumed_config(run_dir), out=run_dir, resume=True, progress=progress)
+    return train(config, out=run_dir, progress=progress)
+
+
+def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Sequence[int],
+                       seed: int, workers: int) -> Path:
+    """Write (or complete) the corrupted counterpart of `clean` once, for every method."""
+    from augmix.corruptions.generate import write_cifar_c
+
+    folder = out / f"{clean.dataset}-C"
+    return write_cifar_c(clean.images, clean.labels, folder, names=names, severities=severities,
+                         seed=seed, workers=workers)
+
+
+def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | None = None,
+            overrides: dict[str, Any] | None = None, corrupted: str | None = None,
+            severities: Sequence[int] = (1, 2, 3, 4, 5), corruption_seed: int = 0,
+            eval_limit: int | None = None, workers: int | None = None,
+            progress: bool = True) -> list[ResultsRecord]:
+    """Train each method, evaluate all on the same corrupted set, write out/report/.
+
+    `overrides` are training-config fields shared by every method (model, data, epochs,
+    seed, ...). `corrupted` is a released CIFAR-C folder; by default the test set is
+    corrupted once with `corruption_seed` and written under `out`.
+    """
+    from augmix.checkpoint import load_model
+    from augmix.corruptions import CORRUPTIONS
+    from augmix.data.corrupted import iter_cifar_c
+    from augmix.eval_sources import clean_test_set
+    from augmix.evaluate import evaluate
+    from augmix.report import write_report
+    from augmix.train import make_config
+
+    if not methods or len(set(methods)) != len(methods):
+        raise ValueError(f"methods must be distinct names, at least one, got {list(methods)}")
+    out = Path(out)
+    configs = {m: make_config(recipe, **{**(overrides or {}), **method_settings(m)}) for m in methods}
+    data = {(c.data, c.data_root, c.verify) for c in configs.values()}
+    if len(data) != 1:
+        raise ValueError("every method must train on the same data")
+    first = next(iter(configs.values()))
+    if first.data not in ("synthetic", "cifar10", "cifar100"):
+        raise ValueError(f"compare handles synthetic, cifar10 and cifar100 data, got {first.data!r}")
+    workers = workers or os.cpu_count() or 1
+
+    train_s = {}
+    for method, config in configs.items():
+        start = time.perf_counter()
+        train_or_resume(config, out / method, progress)
+        train_s[method] = time.perf_counter() - start
+
+    root = first.data_root
+    if first.data != "synthetic" and root is None:
+        from augmix.download import cache_dir
+        root = str(cache_dir() / "cifar")
+    clean = clean_test_set(root, first.data, verify=first.verify, limit=eval_limit)
+    c_folder = Path(corrupted) if corrupted else corrupted_test_set(
+        clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
+
+    records = []
+    for method in methods:
+        model, meta = load_model(out / method)
+        sets = ((name, s, images[:eval_limit], labels[:eval_limit])
+                for name, s, images, labels in iter_cifar_c(c_folder, CORRUPTIONS, severities,
+                                                             verify=first.verify))
+        record = evaluate(model, clean.images, clean.labels, sets, name=method, dataset=first.data,
+                          mean=meta["mean"], std=meta["std"], total_sets=len(CORRUPTIONS) * len(severities),
+                          progress=progress,
+                          meta={"seed": configs[method].seed, "model": meta["model"],
+                                "epochs": meta["epoch"], "train_wall_time_s": _train_time(out / method),
+                                "corruption_source": "released" if corrupted else "generated",
+                                "command": f"augmix compare (method {method})"})
+        record.to_json(out / method / "results.json")
+        records.append(record)
+    write_report(records, out / "report")
+    return records
+
+
+def _train_time(run_dir: Path) -> float | None:
+    """Seconds of training summed over the run's epochs (resumed parts included)."""
+    import json
+
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return None
+    return sum(json.loads(line).get("epoch_s", 0.0) for line in path.read_text().splitlines() if line)
+
+
+def comparison_table(records: Sequence[ResultsRecord]) -> str:
+    """A plain-text table: clean error, mean corruption error, RMS calibration errors."""
+    def pct(value):
+        return "—" if value is None else f"{100 * value:.2f}"
+
+    rows = [("method", "clean err %", "mean corr. err %", "RMS calib clean %", "RMS calib corr. %",
+             "train s")]
+    for r in records:
+        train_s = r.meta.get("train_wall_time_s")
+        rows.append((r.name, pct(r.clean.get("error")), pct(r.summary.get("mean_corruption_error")),
+                     pct(r.clean.get("rms_calibration_error")),
+                     pct(r.summary.get("mean_rms_calibration_error_corrupted")),
+                     "—" if train_s is None else f"{train_s:.0f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
+                       enumerate(zip(row, widths))) for row in rows]
+    return "\n".join([lines[0], "-" * len(lines[0])] + lines[1:])
+
+
+# ----------------------------------------------------------------------------- command line
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--methods", nargs="+", default=["standard", "augmix"],
+                        help="standard, augmix, augmix-no-jsd, cutout, mixup, cutmix, autoaugment, "
+                             "adversarial, ... (default: standard augmix)")
+    parser.add_argument("--recipe", help="training recipe shared by all methods")
+    parser.add_argument("--out", type=Path, default=Path("runs/compare"))
+    parser.add_argument("--data", help="synthetic | cifar10 | cifar100")
+    parser.add_argument("--data-root", help="folder holding CIFAR")
+    parser.add_argument("--no-verify", dest="verify", action="store_const", const=False, default=None,
+                        help="skip the CIFAR md5 check (re-encoded copies)")
+    parser.add_argument("--model")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--train-subset", type=int, help="train on the first N images only")
+    parser.add_argument("--eval-limit", type=int, help="evaluate on the first N test images only")
+    parser.add_argument("--seed", type=int, help="training seed, the same for every method")
+    parser.add_argument("--workers", type=int, help="DataLoader workers and corruption processes")
+    parser.add_argument("--corrupted", help="a released CIFAR-C folder (default: generate one)")
+    parser.add_argument("--corruption-seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    fields = ("data", "data_root", "verify", "model", "epochs", "train_subset", "seed", "workers")
+    overrides = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    records = compare(args.methods, out=args.out, recipe=args.recipe, overrides=overrides,
+                      corrupted=args.corrupted, corruption_seed=args.corruption_seed,
+                      eval_limit=args.eval_limit, workers=args.workers, progress=not args.quiet)
+    print(comparison_table(records))
+    print(f"report: {args.out / 'report' / 'report.md'}")
+    return 0
