@@ -134,7 +134,7 @@ def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
             if name in PARAMETERLESS_OPS:
                 state[start:end] = fn(rows)
                 continue
-            param = params[order[start:end], step].to(state.device)
+            param = params[order[start:end], step]  # the op moves it to the device when needed
             state[start:end] = fn(rows, param, fill) if name in SIGNED_OPS else fn(rows, param)
     return state.index_select(0, torch.argsort(order).to(state.device))
 

@@ -55,6 +55,13 @@ def per_sample(value: Param, n: int, argument: str, device: torch.device,
     return torch.full((n,), value, dtype=dtype, device=device)
 
 
+def _host(value: Param, images: torch.Tensor) -> torch.device:
+    """Where to inspect a parameter: on the CPU unless it already lives on the images' device,
+    so that decisions about it (distinct values, whole pixels) need no device sync."""
+    on_device = isinstance(value, torch.Tensor) and value.device.type != "cpu"
+    return images.device if on_device else torch.device("cpu")
+
+
 def _fill_tensor(images: torch.Tensor, fill: Fill) -> torch.Tensor:
     """fill (a grey level for every channel, or one level per channel) as (1, C, 1, 1)."""
     channels = images.shape[1]
@@ -128,10 +135,10 @@ def posterize(images: torch.Tensor, bits: Param) -> torch.Tensor:
     """Keep the `bits` (0..8) most significant bits of each channel value."""
     check_images(images)
     n = images.shape[0]
-    bits_t = per_sample(bits, n, "bits", images.device, torch.int32)
+    bits_t = per_sample(bits, n, "bits", _host(bits, images), torch.int32)
     if ((bits_t < 0) | (bits_t > 8)).any():
         raise ValueError(f"bits must be in 0..8, got {bits_t.tolist()}")
-    mask = (255 - ((1 << (8 - bits_t)) - 1)).to(torch.uint8).view(n, 1, 1, 1)
+    mask = (255 - ((1 << (8 - bits_t)) - 1)).to(device=images.device, dtype=torch.uint8).view(n, 1, 1, 1)
     return _like(_levels(images) & mask, images)
 
 
@@ -289,9 +296,9 @@ def _grid(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _distinct(value: Param, images: torch.Tensor, argument: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The distinct per-sample values as (U, 1, 1) float64, and each sample's index into them:
     AugMix's geometric parameters take few values, so the sampling maps are built once each."""
-    values = per_sample(value, images.shape[0], argument, images.device, torch.float64)
+    values = per_sample(value, images.shape[0], argument, _host(value, images), torch.float64)
     distinct, maps = torch.unique(values, return_inverse=True)
-    return distinct.view(-1, 1, 1), maps
+    return distinct.to(images.device).view(-1, 1, 1), maps.to(images.device)
 
 
 def _shear_rows(images: torch.Tensor, factor: torch.Tensor, fill: Fill) -> torch.Tensor:
@@ -299,11 +306,11 @@ def _shear_rows(images: torch.Tensor, factor: torch.Tensor, fill: Fill) -> torch
     fraction r. Both taps of every row are windows of one padded buffer (strided copies);
     the pixels whose sample point leaves the row (a prefix and a suffix) get the fill."""
     n, c, h, w = images.shape
-    shift = factor.view(n, 1) * (torch.arange(h, dtype=torch.float64, device=images.device) + 0.5)
+    shift = factor.view(n, 1) * (torch.arange(h, dtype=torch.float64, device=factor.device) + 0.5)
     whole = shift.floor()
-    frac = (shift - whole).to(torch.float32).view(n, h, 1, 1)
-    whole = whole.long()
     pad = int(whole.abs().max()) + 2
+    frac = (shift - whole).to(device=images.device, dtype=torch.float32).view(n, h, 1, 1)
+    whole, shift = whole.long().to(images.device), shift.to(images.device)
     edge = images.index_select(3, torch.tensor([0, w - 1], device=images.device))
     border = _fill_tensor(images, fill).expand(n, c, h, pad)
     padded = torch.cat([border, edge[..., :1], images, edge[..., 1:], border], 3)
@@ -326,25 +333,24 @@ def _shear_rows(images: torch.Tensor, factor: torch.Tensor, fill: Fill) -> torch
 def shear_x(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x + factor*y, y)."""
     check_images(images)
-    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    f = per_sample(factor, images.shape[0], "factor", _host(factor, images), torch.float64)
     return _shear_rows(images, f, fill)
 
 
 def shear_y(images: torch.Tensor, factor: Param, fill: Fill = 0) -> torch.Tensor:
     """Output pixel (x, y) samples input (x, factor*x + y): shear_x of the transposed image."""
     check_images(images)
-    f = per_sample(factor, images.shape[0], "factor", images.device, torch.float64)
+    f = per_sample(factor, images.shape[0], "factor", _host(factor, images), torch.float64)
     return _shear_rows(images.transpose(2, 3), f, fill).transpose(2, 3).contiguous()
 
 
-def _shift(images: torch.Tensor, shift: torch.Tensor, dim: int, fill: Fill) -> torch.Tensor:
+def _shift(images: torch.Tensor, shift: torch.Tensor, pad: int, dim: int, fill: Fill) -> torch.Tensor:
     """Whole-pixel translation along dim (3: x, 2: y): out[i] = images[i + shift], fill outside.
 
     Every shifted image is a window of one fill-padded buffer, so the move is a strided copy
     (no per-pixel index), many times faster than gathering.
     """
     n, c, h, w = images.shape
-    pad = int(shift.abs().max())
     block = list(images.shape)
     block[dim] = pad
     border = _fill_tensor(images, fill).expand(block)
@@ -357,9 +363,9 @@ def _shift(images: torch.Tensor, shift: torch.Tensor, dim: int, fill: Fill) -> t
 
 
 def _translate(images: torch.Tensor, pixels: Param, dim: int, fill: Fill) -> torch.Tensor:
-    shift = per_sample(pixels, images.shape[0], "pixels", images.device, torch.float64)
+    shift = per_sample(pixels, images.shape[0], "pixels", _host(pixels, images), torch.float64)
     if bool((shift == shift.round()).all()):  # AugMix's case: int(level * size / 30) pixels
-        return _shift(images, shift.long(), dim, fill)
+        return _shift(images, shift.long().to(images.device), int(shift.abs().max()), dim, fill)
     xs, ys = _grid(images)
     p, maps = _distinct(pixels, images, "pixels")
     return _sample(images, xs + p, ys, fill, maps) if dim == 3 else _sample(images, xs, ys + p, fill, maps)
