@@ -9,10 +9,11 @@ from PIL import Image
 
 from augmix.augment import AugMix, as_pil
 from augmix.batch import BatchAugMix
+from augmix.data.seeded import EpochSeeded
 from augmix.ops.pil import Fill
 
 
-class AugMixDataset(torch.utils.data.Dataset):
+class AugMixDataset(EpochSeeded):
     """Yields `((clean, aug1, aug2), label)` with `jsd=True`, else `(aug, label)`.
 
     `dataset[i]` must give `(image, label)` with a PIL image or HxWxC uint8
@@ -42,33 +43,14 @@ class AugMixDataset(torch.utils.data.Dataset):
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise ValueError(f"dataset must be a map-style data set with __getitem__ and __len__, "
                              f"got {type(dataset).__name__}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+        self._init_seed(seed, required=False)
         if batched and preprocess is not None:
             raise ValueError("preprocess is per image: batched=True takes mean/std instead")
-        self.dataset, self.jsd, self.seed, self.batched = dataset, bool(jsd), seed, bool(batched)
+        self.dataset, self.jsd, self.batched = dataset, bool(jsd), bool(batched)
         self.augmix = AugMix(severity, width, depth, alpha, all_ops, fill=fill, mean=mean, std=std,
                              preprocess=preprocess)
         self.batch_augmix = BatchAugMix(severity, width, depth, alpha, all_ops, fill=fill,
                                         mean=mean, std=std) if batched else None
-        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
-
-    @property
-    def epoch(self) -> int:
-        return int(self._epoch)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the random stream of `epoch` (seeded mode)."""
-        self._epoch.fill_(int(epoch))
-
-    def rng(self, index: int) -> np.random.Generator:
-        """The generator for sample `index` in the current epoch."""
-        if self.seed is None:
-            return np.random.default_rng()
-        return np.random.default_rng([self.seed, self.epoch, index])
-
-    def __len__(self) -> int:
-        return len(self.dataset)
 
     def __getitem__(self, index: int):
         if self.batched:

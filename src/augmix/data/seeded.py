@@ -13,13 +13,18 @@ import numpy as np
 import torch
 
 
-class SeededTransform(torch.utils.data.Dataset):
-    """Wraps `(image, label)` pairs into `(transform(image, rng), label)`."""
+class EpochSeeded(torch.utils.data.Dataset):
+    """Base of the wrappers whose sample `i` in epoch `e` draws from rng([seed, e, i]).
 
-    def __init__(self, dataset, transform: Callable, seed: int):
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        self.dataset, self.transform, self.seed = dataset, transform, seed
+    Subclasses set `self.dataset` and call `_init_seed(seed)`; a seed of None means
+    fresh randomness on every call.
+    """
+
+    def _init_seed(self, seed: int | None, required: bool = True) -> None:
+        if (seed is None and required) or (seed is not None and (
+                isinstance(seed, bool) or not isinstance(seed, int) or seed < 0)):
+            raise ValueError(f"seed must be a non-negative int{'' if required else ' or None'}, got {seed!r}")
+        self.seed = seed
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
 
     @property
@@ -27,13 +32,25 @@ class SeededTransform(torch.utils.data.Dataset):
         return int(self._epoch)
 
     def set_epoch(self, epoch: int) -> None:
+        """Select the random stream of `epoch`."""
         self._epoch.fill_(int(epoch))
 
     def rng(self, index: int) -> np.random.Generator:
+        """The generator for sample `index` in the current epoch."""
+        if self.seed is None:
+            return np.random.default_rng()
         return np.random.default_rng([self.seed, self.epoch, index])
 
     def __len__(self) -> int:
         return len(self.dataset)
+
+
+class SeededTransform(EpochSeeded):
+    """Wraps `(image, label)` pairs into `(transform(image, rng), label)`."""
+
+    def __init__(self, dataset, transform: Callable, seed: int):
+        self._init_seed(seed)
+        self.dataset, self.transform = dataset, transform
 
     def __getitem__(self, index: int):
         image, label = self.dataset[index]
