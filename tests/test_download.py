@@ -138,3 +138,24 @@ def test_extract_rejects_other_files(tmp_path):
 def test_md5_file(tmp_path):
     (tmp_path / "f").write_bytes(b"abc")
     assert md5_file(tmp_path / "f") == hashlib.md5(b"abc").hexdigest()
+
+
+def _fetch_in_process(url, dest, md5, queue):
+    queue.put(md5_file(download(url, dest, md5=md5, progress=False)))
+
+
+def test_concurrent_processes_do_not_share_a_partial_file(served, tmp_path):
+    import multiprocessing
+
+    url, faults = served
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    workers = [ctx.Process(target=_fetch_in_process,
+                           args=(f"{url}/blob.bin", tmp_path / "d" / "blob.bin", PAYLOAD_MD5, queue))
+               for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [queue.get(timeout=5) for _ in workers] == [PAYLOAD_MD5] * 3
+    assert len(faults.requests) == 1  # one fetched it, the others found the verified copy

@@ -6,6 +6,7 @@ the next call resumes the ``.part`` with an HTTP Range request.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -60,11 +61,36 @@ def download(url: str, dest: str | os.PathLike, *, md5: str | None = None, retri
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
     dest = Path(dest)
-    if dest.exists():
-        if md5 is None or md5_file(dest) == md5.lower():
-            return dest
-        dest.unlink()  # a stale or corrupt copy: fetch it again
     dest.parent.mkdir(parents=True, exist_ok=True)
+    # Processes fetching into the same folder (e.g. corruption workers) take turns: the
+    # later ones find the verified copy instead of writing into the same .part.
+    with _exclusive(dest.parent):
+        if dest.exists():
+            if md5 is None or md5_file(dest) == md5.lower():
+                return dest
+            dest.unlink()  # a stale or corrupt copy: fetch it again
+        return _download(url, dest, md5, retries, timeout, progress)
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path):
+    """An inter-process lock on `folder` itself, so no lock file is left behind (POSIX;
+    elsewhere no locking)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _download(url: str, dest: Path, md5: str | None, retries: int, timeout: float,
+              progress: bool) -> Path:
     part = dest.with_name(dest.name + ".part")
     for attempt in range(retries + 1):
         try:
