@@ -82,8 +82,7 @@ def _from_wheel(folder: Path, wheel_url: str) -> list[Path]:
             except ValueError:
                 (folder / name).unlink()
                 raise
-    wheel.unlink()
-    return [folder / name for name, _ in USED]
+    return [folder / name for name, _ in USED]  # the wheel stays: other processes may be reading it
 
 
 @functools.lru_cache(maxsize=8)

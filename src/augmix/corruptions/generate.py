@@ -104,6 +104,9 @@ def _tasks(names: Sequence[str], severities: Sequence[int], n: int, chunk: int) 
 
 def _execute(fn, tasks: list[Task], job: _Job, workers: int, desc: str) -> None:
     total = sum(t.stop - t.start for t in tasks)
+    if any(t.name == "frost" for t in tasks):
+        from augmix.corruptions.frost import frost_paths
+        frost_paths(job.frost_dir)  # fetched once here, before the workers need the textures
     with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar:
         if workers <= 1 or len(tasks) <= 1:
             _init_worker(job)
