@@ -222,7 +222,7 @@ def run(args) -> int:
     from augmix import eval_sources
     from augmix.checkpoint import load_model
 
-    model, meta = load_model(args.checkpoint, map_location=args.device)
+    model, meta = load_model(args.checkpoint, device=args.device)
     dataset, data, verify = _data_of_run(args, meta)
     clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
     names = eval_sources.corruption_names(args.corruptions, args.extra)
