@@ -4,8 +4,8 @@ On the embedded synthetic set, train a Standard model and an AugMix+JSD model wi
 same architecture, budget and seed; corrupt the synthetic test set once with the 15
 benchmark corruptions at 5 severities (CIFAR-10-C parameters); evaluate both; print the
 comparison and write the report. Sized to finish in minutes on two cores, so the models
-are small and briefly trained: the numbers show the method working, not the paper's
-scale (docs/results.md has the CIFAR-10 reproduction).
+are small and briefly trained: the numbers show the pipeline and the method's direction,
+not the paper's scale (for that, `augmix compare` with a CIFAR recipe).
 """
 from __future__ import annotations
 
