@@ -388,7 +388,7 @@ def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor
     check_images(images)
     h, w = images.shape[2:]
     degrees_u, maps = _distinct(degrees, images, "degrees")
-    angle = -degrees_u * (math.pi / 180)
+    angle = -torch.deg2rad(degrees_u % 360.0)  # Image.rotate reduces the angle modulo 360 first
     # Image.rotate rounds cos/sin to 15 decimals and maps about (w/2, h/2).
     cos = torch.round(torch.cos(angle) * 1e15) / 1e15
     sin = torch.round(torch.sin(angle) * 1e15) / 1e15
