@@ -13,6 +13,8 @@ the batch is never looped over in Python.
 """
 from __future__ import annotations
 
+import ctypes
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
@@ -29,6 +31,29 @@ from augmix.ops import tensor as tensor_ops
 # Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
 # stay in cache (large temporaries cost page faults on every call).
 CPU_CHUNK_BYTES = 1 << 23
+
+
+_HUGE_PAGE = 2 << 20
+_MADV_HUGEPAGE = 14
+_madvise = None
+if sys.platform.startswith("linux"):
+    try:
+        _madvise = ctypes.CDLL(None, use_errno=True).madvise
+        _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    except (OSError, AttributeError):  # pragma: no cover - a libc without madvise
+        _madvise = None
+
+
+def empty_output(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """A float32 output buffer. On Linux, large CPU buffers are marked for transparent huge
+    pages: the kernel then maps them 2 MB at a time on first write instead of 4 KB, which
+    makes a fresh 224 px JSD batch's output about 3x cheaper to fault in (benchmarks/)."""
+    out = torch.empty(shape, dtype=torch.float32, device=device)
+    if _madvise is not None and out.device.type == "cpu" and out.numel() * 4 >= 4 * _HUGE_PAGE:
+        start = -(-out.data_ptr() // _HUGE_PAGE) * _HUGE_PAGE
+        end = (out.data_ptr() + out.numel() * 4) // _HUGE_PAGE * _HUGE_PAGE
+        _madvise(start, end - start, _MADV_HUGEPAGE)  # advice only: failure changes nothing
+    return out
 
 
 @dataclass(frozen=True)
@@ -221,7 +246,7 @@ class BatchAugMix(nn.Module):
         n_out = len(plan)
         sources = torch.arange(n_out) if sources is None else sources
         if out is None:
-            out = torch.empty((n_out, *x.shape[1:]), dtype=torch.float32, device=x.device)
+            out = empty_output((n_out, *x.shape[1:]), x.device)
         if x.device.type != "cpu":
             self._mix_rows(x, plan, sources, out, slice(0, n_out))
         elif self._use_compiled(x):
@@ -312,7 +337,7 @@ class BatchAugMix(nn.Module):
         self._check(x)
         n = x.shape[0]
         plan = self.sample_plan(2 * n, (x.shape[3], x.shape[2]), generator)
-        out = torch.empty((3 * n, *x.shape[1:]), dtype=torch.float32, device=x.device)
+        out = empty_output((3 * n, *x.shape[1:]), x.device)
         if self._use_compiled(x):
             self._apply_compiled(x, plan, torch.arange(2 * n) % n, out[n:], clean_out=out[:n])
             return out

@@ -273,36 +273,45 @@ if njit is not None:
                  out, start, stop):
         """out[r] = ((1 - m) * clean + m * sum_k w_k * chain_k - mean) / std (float32) for plan
         rows start..stop-1, where clean = images[sources[r]] / 255 (uint8 NCHW) and the mix is
-        clamped to [0, 1] before normalizing (mean 0, std 1: no normalization)."""
+        clamped to [0, 1] before normalizing (mean 0, std 1: no normalization). Each chain
+        ends in its own buffer, so the mix is one pass that writes the output once."""
         shape = images.shape[1:]
-        a, b = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
-        scratch = np.empty(shape, np.uint8)
+        width, depth = codes.shape[1], codes.shape[2]
+        chains = np.empty((width,) + shape, np.uint8)
+        spare, scratch = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
         lut = np.empty((shape[0], 256), np.uint8)
-        scale = np.float32(255)  # divide, as the per-image path's to_tensor does
+        factors = np.empty(width + 1, np.float32)
+        plane = shape[1] * shape[2]
         for r in range(start, stop):
             clean = images[sources[r]]
-            acc = out[r]
-            acc[:] = 0
-            for k in range(codes.shape[1]):
-                a[:] = clean
-                for d in range(codes.shape[2]):
-                    code = codes[r, k, d]
-                    if code < 0:
-                        break
-                    _step(code, values[r, k, d], matrices[r, k, d], a, b, scratch, lut, fill)
-                    a, b = b, a
-                weight = chain_weights[r, k]
-                av, accv = _flat(a), _flat(acc)
-                for p in range(av.size):
-                    accv[p] += weight * (np.float32(av[p]) / scale)
+            for k in range(width):
+                steps = 0
+                while steps < depth and codes[r, k, steps] >= 0:
+                    steps += 1
+                # ping-pong between the chain's buffer and the spare one, ending in the chain's
+                buffers = (chains[k], spare) if steps % 2 == 1 else (spare, chains[k])
+                if steps == 0:
+                    chains[k] = clean
+                source = clean
+                for d in range(steps):
+                    target = buffers[d % 2]
+                    _step(codes[r, k, d], values[r, k, d], matrices[r, k, d], source, target, scratch, lut, fill)
+                    source = target
             m = skip_weights[r]
-            plane = shape[1] * shape[2]
+            factors[0] = (np.float32(1) - m) / np.float32(255)
+            for k in range(width):
+                factors[k + 1] = m * chain_weights[r, k] / np.float32(255)
             for c in range(shape[0]):
-                cv, accv = _flat(clean[c]), _flat(acc[c])
+                cv, ov = _flat(clean[c]), _flat(out[r, c])
+                scale, shift = np.float32(1) / std[c], mean[c]
                 for p in range(plane):
-                    v = (np.float32(1) - m) * (np.float32(cv[p]) / scale) + m * accv[p]
-                    v = min(max(v, np.float32(0)), np.float32(1))  # rounding can pass 1 by an ulp
-                    accv[p] = (v - mean[c]) / std[c]
+                    ov[p] = factors[0] * np.float32(cv[p])
+                for k in range(width):
+                    kv, f = _flat(chains[k, c]), factors[k + 1]
+                    for p in range(plane):
+                        ov[p] += f * np.float32(kv[p])
+                for p in range(plane):  # float rounding can pass 1 by an ulp
+                    ov[p] = (min(max(ov[p], np.float32(0)), np.float32(1)) - shift) * scale
 
     @_jit
     def unit_rows(images, mean, std, out, start, stop):
