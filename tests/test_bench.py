@@ -20,6 +20,17 @@ def test_bench_writes_both_paths_and_the_load(tmp_path, capsys):
     assert "(b)/(a)" in capsys.readouterr().out
 
 
+def test_bench_measures_the_tensor_ops_on_request(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--sizes", "16", "--seconds", "0.2", "--rounds", "1", "--workers", "1",
+                 "--batch-size", "8", "--tensor-ops", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())["results"]["16px"]
+    row = result["rounds"][0]
+    assert row["tensor_ops"] > 0 and abs(row["kernel_vs_tensor_ops"] - row["batched"] / row["tensor_ops"]) < 1e-9
+    assert result["kernel_vs_tensor_ops"] == result["batched_median"] / result["tensor_ops_median"]
+    assert "(b)/(c)" in capsys.readouterr().out
+
+
 def test_bench_rejects_bad_arguments(tmp_path, capsys):
     assert main(["bench", "--workers", "0", "--out", str(tmp_path / "x.json")]) == 2
     assert "--workers" in capsys.readouterr().err

@@ -14,7 +14,8 @@ use all cores without numba's own threading layer (which is neither fork- nor
 thread-safe).
 
 numba is optional: `available()` says whether it imported; without it
-BatchAugMix keeps using the tensor ops.
+BatchAugMix keeps using the tensor ops. The first call compiles the kernel
+(seconds); numba caches it on disk for later processes.
 """
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ try:
     from numba import njit
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     njit = None
-
-from augmix.augment import PARAMETERLESS_OPS
 
 # Kernel op codes; a step with code NONE ends the chain.
 NONE, AUTOCONTRAST, EQUALIZE, POSTERIZE, SOLARIZE, AFFINE, COLOR, CONTRAST, BRIGHTNESS, SHARPNESS = range(-1, 9)
@@ -215,8 +214,8 @@ if njit is not None:
                 if channels == 1:
                     g = src[0, y, x]
                 else:
-                    g = (np.int32(src[0, y, x]) * 19595 + np.int32(src[1, y, x]) * 38470
-                         + np.int32(src[2, y, x]) * 7471 + 0x8000) >> 16
+                    g = (np.int32(src[0, y, x]) * _LUMA[0] + np.int32(src[1, y, x]) * _LUMA[1]
+                         + np.int32(src[2, y, x]) * _LUMA[2] + 0x8000) >> 16
                 for c in range(channels):
                     out[c, y, x] = g
 

@@ -1,8 +1,10 @@
 """`augmix bench`: AugMix views per second, per-image path against the batched engine.
 
 (a) the per-image path: `AugMixDataset` (PIL ops, one image at a time) in a
-DataLoader with N workers; (b) `BatchAugMix` in this process with N torch
-threads, on the same decoded uint8 images. Both make JSD training batches
+DataLoader with N workers; (b) `BatchAugMix` in this process with N threads,
+on the same decoded uint8 images (on the CPU its compiled kernel); with
+`--tensor-ops`, also (c) the same engine forced onto its tensor ops (what it
+runs on GPUs), which shows what the compiled kernel buys. Both make JSD training batches
 (clean + two AugMix views; a view is one AugMix output). The two are measured
 in alternating rounds of the same run, so a busy machine slows both, and the
 load average is recorded beside every round.
@@ -57,12 +59,12 @@ def per_image_views_per_second(images: np.ndarray, workers: int, batch_size: int
 
 
 def batched_views_per_second(images: torch.Tensor, threads: int, batch_size: int, seconds: float,
-                             device: str) -> float:
-    """(b): BatchAugMix.jsd_views on uint8 NCHW batches with `threads` torch threads."""
+                             device: str, compiled: bool | None = None) -> float:
+    """(b): BatchAugMix.jsd_views on uint8 NCHW batches with `threads` threads ((c): compiled=False)."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        engine = BatchAugMix(seed=0)
+        engine = BatchAugMix(seed=0, threads=threads, compiled=compiled)
         batches = images.split(batch_size)
         batches = [b.to(device) for b in batches if len(b) == batch_size]
         engine.jsd_views(batches[0])  # warm up
@@ -79,8 +81,8 @@ def batched_views_per_second(images: torch.Tensor, threads: int, batch_size: int
 
 
 def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: float, rounds: int,
-                  device: str = "cpu", images_per_size: int = 512) -> dict:
-    """Alternate (a) and (b) `rounds` times per size; medians, ratios and load averages."""
+                  device: str = "cpu", images_per_size: int = 512, tensor_ops: bool = False) -> dict:
+    """Alternate (a), (b) and optionally (c) `rounds` times per size; medians, ratios, loads."""
     results = {}
     for size in sizes:
         arrays, _ = make_synthetic(images_per_size, seed=0, size=size)
@@ -90,16 +92,26 @@ def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: floa
             load_before = os.getloadavg()
             a = per_image_views_per_second(arrays, workers, batch_size, seconds)
             b = batched_views_per_second(tensor, workers, batch_size, seconds, device)
-            rows.append({"round": round_index, "per_image": a, "batched": b, "ratio": b / a,
-                         "load_before": load_before, "load_after": os.getloadavg()})
-            print(f"{size:>4} px  round {round_index}: (a) per-image {a:8.0f} views/s   "
-                  f"(b) batched {b:8.0f} views/s   (b)/(a) {b / a:5.2f}   "
-                  f"load {load_before[0]:.2f}")
+            row = {"round": round_index, "per_image": a, "batched": b, "ratio": b / a}
+            line = (f"{size:>4} px  round {round_index}: (a) per-image {a:8.0f} views/s   "
+                    f"(b) batched {b:8.0f} views/s   (b)/(a) {b / a:5.2f}")
+            if tensor_ops:
+                c = batched_views_per_second(tensor, workers, batch_size, seconds, device, compiled=False)
+                row.update(tensor_ops=c, kernel_vs_tensor_ops=b / c)
+                line += f"   (c) tensor ops {c:7.0f}   (b)/(c) {b / c:5.2f}"
+            row.update(load_before=load_before, load_after=os.getloadavg())
+            rows.append(row)
+            print(f"{line}   load {load_before[0]:.2f}")
         a_med = statistics.median(r["per_image"] for r in rows)
         b_med = statistics.median(r["batched"] for r in rows)
         results[f"{size}px"] = {"per_image_median": a_med, "batched_median": b_med,
                                 "ratio_of_medians": b_med / a_med, "rounds": rows}
-        print(f"{size:>4} px  median: (a) {a_med:8.0f}   (b) {b_med:8.0f}   (b)/(a) {b_med / a_med:5.2f}")
+        summary = f"{size:>4} px  median: (a) {a_med:8.0f}   (b) {b_med:8.0f}   (b)/(a) {b_med / a_med:5.2f}"
+        if tensor_ops:
+            c_med = statistics.median(r["tensor_ops"] for r in rows)
+            results[f"{size}px"].update(tensor_ops_median=c_med, kernel_vs_tensor_ops=b_med / c_med)
+            summary += f"   (c) {c_med:7.0f}   (b)/(c) {b_med / c_med:5.2f}"
+        print(summary)
     return results
 
 
@@ -111,6 +123,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="alternating (a)/(b) rounds per size")
     parser.add_argument("--device", default="cpu", help="device of the batched engine (cpu, cuda)")
+    parser.add_argument("--tensor-ops", action="store_true",
+                        help="also measure (c): the engine on its tensor ops instead of the CPU kernel")
     parser.add_argument("--out", type=Path, default=Path("out/bench_batched.json"), help="JSON to write")
 
 
@@ -122,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seconds must be > 0 and --sizes >= 8, got {args.seconds} and {args.sizes}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA device is available")
-    results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device)
+    results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,
+                            tensor_ops=args.tensor_ops)
     record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "
-                           "with N workers, (b) BatchAugMix with N threads",
+                           "with N workers, (b) BatchAugMix with N threads"
+                           + (", (c) BatchAugMix on its tensor ops" if args.tensor_ops else ""),
               "n": args.workers, "batch_size": args.batch_size, "seconds": args.seconds,
               "device": args.device, "results": results, "cpu_count": os.cpu_count(),
               "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
