@@ -53,7 +53,17 @@ def test_released_layout_equals_generation_with_the_same_seed(run_dir, tmp_path)
     for severity, value in generated.table("rms_calibration_error")["contrast"].items():
         # equal up to float summation order (the released file is memory-mapped)
         assert released.table("rms_calibration_error")["contrast"][severity] == pytest.approx(value, rel=1e-6)
-    assert released.meta["corruption_source"] == "released"
+    assert released.meta["corruption_source"] == "generated"  # augmix corrupt's folder, not the published files
+
+
+def test_source_kind_tells_written_folders_from_released_ones(tmp_path):
+    from augmix.eval_sources import source_kind
+
+    (tmp_path / "CIFAR-10-C").mkdir()
+    assert source_kind(str(tmp_path)) == "released"
+    (tmp_path / "CIFAR-10-C" / "meta.json").write_text("{}")
+    assert source_kind(str(tmp_path)) == source_kind(str(tmp_path / "CIFAR-10-C")) == "generated"
+    assert (source_kind("generate"), source_kind("none")) == ("generated", "none")
 
 
 def test_all_fifteen_by_five_are_summarized(run_dir, tmp_path, frost_dir, monkeypatch):

@@ -71,7 +71,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     from augmix.checkpoint import load_model
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
-    from augmix.eval_sources import clean_test_set
+    from augmix.eval_sources import clean_test_set, source_kind
     from augmix.evaluate import evaluate
     from augmix.report import write_report
     from augmix.train import make_config
@@ -113,7 +113,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
                           progress=progress,
                           meta={"seed": configs[method].seed, "model": meta["model"],
                                 "epochs": meta["epoch"], "train_wall_time_s": _train_time(out / method),
-                                "corruption_source": "released" if corrupted else "generated",
+                                "corruption_source": source_kind(corrupted) if corrupted else "generated",
                                 "command": f"augmix compare (method {method})"})
         record.to_json(out / method / "results.json")
         records.append(record)

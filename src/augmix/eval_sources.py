@@ -112,7 +112,13 @@ def corruption_names(names: Sequence[str] | None, extra: bool = False) -> list[s
 
 
 def source_kind(source: str) -> str:
-    return {"generate": "generated", "none": "none"}.get(source, "released")
+    """'generated' (on the fly, or a folder `augmix corrupt` wrote: it leaves a meta.json),
+    'none', or 'released' (the published CIFAR-C / ImageNet-C files)."""
+    if source in ("generate", "none"):
+        return {"generate": "generated", "none": "none"}[source]
+    folder = Path(source)
+    written = (folder / "meta.json").is_file() or any(folder.glob("*/meta.json"))
+    return "generated" if written else "released"
 
 
 def corrupted_sets(source: str, clean: CleanSet, names: Sequence[str], severities: Sequence[int], *,
