@@ -17,7 +17,8 @@ from torch import nn
 
 from augmix.models.allconv import AllConvNet
 from augmix.models.densenet import DenseNet
-from augmix.models.resnet import ResNet, resnet18_cifar, resnet50
+from augmix.models.blurpool import BlurPool
+from augmix.models.resnet import ResNet, resnet18_cifar, resnet50, resnet50_blurpool
 from augmix.models.resnext import CifarResNeXt
 from augmix.models.wrn import WideResNet
 
@@ -45,6 +46,9 @@ MODELS: dict[str, ModelSpec] = {
                                           "ResNeXt-29 with 32 groups of 4 channels"),
     "resnet-18-cifar": ModelSpec(resnet18_cifar, 32, "ResNet-18 with a 3x3 stem for 32x32 (~11.2M)"),
     "resnet-50": ModelSpec(resnet50, 224, "ResNet-50 for ImageNet, torchvision layout (~25.6M)"),
+    "resnet-50-blurpool": ModelSpec(
+        resnet50_blurpool, 224, "ResNet-50 with anti-aliased (MaxBlurPool) downsampling, filter "
+        "[1,3,3,1]: Zhang, ICML 2019; adobe/antialiased-cnns resnet50 (~25.6M)"),
 }
 
 _WRN = re.compile(r"wrn-(\d+)-(\d+)")
@@ -77,5 +81,5 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["MODELS", "ModelSpec", "AllConvNet", "CifarResNeXt", "DenseNet", "ResNet",
+__all__ = ["MODELS", "ModelSpec", "AllConvNet", "BlurPool", "CifarResNeXt", "DenseNet", "ResNet",
            "WideResNet", "count_parameters", "create_model", "model_names", "model_spec"]
