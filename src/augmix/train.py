@@ -193,7 +193,7 @@ class Trainer:
         train_base, test_base, self.info = training_sets(
             config.data, root=config.data_root,
             verify=config.verify, train_subset=config.train_subset,
-            test_subset=config.test_subset, seed=config.seed)
+            test_subset=config.test_subset, seed=config.seed, extra_train=config.extra_train)
         self.mean = tuple(config.mean) if config.mean is not None else self.info.mean
         self.std = tuple(config.std) if config.std is not None else self.info.std
         self.normalize = adversarial.normalizer(self.mean, self.std)
@@ -480,6 +480,8 @@ def train(config: TrainConfig | dict, *, out: str | Path | None = None, resume: 
 _FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--model", dict(help="architecture (augmix.models registry, or wrn-DEPTH-WIDTH)")),
     ("--data", dict(help="synthetic | cifar10 | cifar100 | FOLDER with train/ and val/")),
+    ("--extra-train", dict(nargs="+", metavar="DIR", help="image folders (CLASS/IMAGE, the classes "
+                           "of FOLDER/train) added to the training set, e.g. Stylized-ImageNet")),
     ("--data-root", dict(help="folder holding (or receiving) CIFAR; default $AUGMIX_CACHE/cifar")),
     ("--train-subset", dict(type=int, help="train on the first N images only")),
     ("--test-subset", dict(type=int, help="evaluate on the first N test images only")),
@@ -539,7 +541,7 @@ def run(args: argparse.Namespace) -> int:
         "model", "data", "data_root", "train_subset", "test_subset", "epochs", "batch_size",
         "eval_batch_size", "lr", "lr_schedule", "weight_decay", "momentum", "method", "severity",
         "width", "depth", "alpha", "augment_on", "amp", "seed", "workers", "device", "stop_after",
-        "jsd", "all_ops", "channels_last", "download", "verify")}
+        "jsd", "all_ops", "channels_last", "download", "verify", "extra_train")}
     if args.method not in (None, "augmix") and args.jsd is None:
         overrides["jsd"] = False  # baselines train with plain cross-entropy
     if args.resume:

@@ -38,6 +38,7 @@ class TrainConfig:
 
     model: str = "wrn-40-2"
     data: str = "synthetic"
+    extra_train: list[str] | None = None
     data_root: str | None = None
     download: bool = False
     verify: bool = True
@@ -73,6 +74,11 @@ class TrainConfig:
     mean: list[float] | None = None
     std: list[float] | None = None
 
+    def __post_init__(self) -> None:
+        # One type whether set from Python, the CLI or a checkpoint, so a resumed run compares equal.
+        if isinstance(self.extra_train, tuple):
+            self.extra_train = list(self.extra_train)
+
     def validate(self) -> None:
         """ValueError naming the first bad field."""
         model_spec(self.model)
@@ -101,6 +107,11 @@ class TrainConfig:
             raise ValueError(f"the JSD loss needs method 'augmix' (got {self.method!r}); pass --no-jsd")
         if self.augment_on == "device" and self.method != "augmix":
             raise ValueError("--augment-on device applies to method 'augmix' only")
+        if self.extra_train is not None and (
+                not isinstance(self.extra_train, list) or not self.extra_train
+                or not all(isinstance(p, str) and p for p in self.extra_train)):
+            raise ValueError(f"extra_train must be a non-empty list of folder paths or None, "
+                             f"got {self.extra_train!r}")
         if (self.mean is None) != (self.std is None):
             raise ValueError("mean and std must be given together (or neither)")
 

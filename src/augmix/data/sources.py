@@ -76,15 +76,38 @@ def _folder(path: Path):
                                  IMAGENET_STD, train.classes)
 
 
+def _with_extra(train: ImageFolder, extra_train: list[str]) -> torch.utils.data.Dataset:
+    """`train` followed by the images of each extra folder, labelled by `train`'s classes."""
+    parts = [train]
+    for folder in map(Path, extra_train):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"extra_train folder {folder} does not exist or is not a folder")
+        extra = ImageFolder(folder)
+        if extra.classes != train.classes:
+            missing = sorted(set(train.classes) - set(extra.classes))
+            unexpected = sorted(set(extra.classes) - set(train.classes))
+            raise ValueError(f"extra_train folder {folder} must have the class folders of "
+                             f"{train.root}; missing {missing}, unexpected {unexpected}")
+        parts.append(extra)
+    return torch.utils.data.ConcatDataset(parts)
+
+
 def training_sets(data: str, *, root: str | os.PathLike | None = None, verify: bool = True, train_subset: int | None = None,
-                  test_subset: int | None = None, seed: int = 0):
+                  test_subset: int | None = None, seed: int = 0, extra_train: list[str] | None = None):
     """`(train, test, DataInfo)` for `data` = synthetic | cifar10 | cifar100 | a folder path.
 
     CIFAR is read from `root` (default `$AUGMIX_CACHE/cifar`; fetch it there with
     `augmix.data.cifar.download_cifar`); `verify=False` skips the md5 check (for
-    re-encoded copies).
+    re-encoded copies). `extra_train` folders of CLASS/IMAGE files with the same
+    classes as the tree's train/ (e.g. Stylized-ImageNet) are added to the training
+    split, after its own images.
     Subsets keep the first images of each split.
     """
+    is_folder = data not in ("synthetic", "cifar10", "cifar100") and (
+        os.sep in data or Path(data).is_dir())
+    if extra_train and not is_folder:
+        raise ValueError(f"extra_train adds image folders to an image-folder data set; data "
+                         f"{data!r} is not a folder with train/ and val/")
     if data == "synthetic":
         train = SyntheticShapes("train", n=train_subset or SYNTHETIC_SIZES[0], seed=seed)
         test = SyntheticShapes("test", n=test_subset or SYNTHETIC_SIZES[1], seed=seed)
@@ -92,8 +115,10 @@ def training_sets(data: str, *, root: str | os.PathLike | None = None, verify: b
                                      list(SYNTHETIC_CLASSES))
     if data in ("cifar10", "cifar100"):
         train, test, info = _cifar(data, root, verify)
-    elif os.sep in data or Path(data).is_dir():
+    elif is_folder:
         train, test, info = _folder(Path(data))
+        if extra_train:
+            train = _with_extra(train, extra_train)
     else:
         raise ValueError(f"data must be synthetic, cifar10, cifar100 or a folder with train/ and "
                          f"val/, got {data!r}")
