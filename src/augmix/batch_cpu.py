@@ -15,7 +15,8 @@ thread-safe).
 
 numba is optional: `available()` says whether it imported; without it
 BatchAugMix keeps using the tensor ops. The first call compiles the kernel
-(seconds); numba caches it on disk for later processes.
+(about 25 s of CPU on the development machine); numba caches it on disk for
+later processes.
 """
 from __future__ import annotations
 
