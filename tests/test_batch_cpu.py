@@ -110,6 +110,17 @@ def test_normalization_and_clean_views_match_the_tensor_path(cifar_images):
     assert ((compiled - reference).abs() > 1e-5).float().mean() < 0.01  # and rarely
 
 
+def test_apply_writes_into_a_given_output_even_a_strided_one(cifar_images):
+    x = _nchw(cifar_images[:8])
+    engine = BatchAugMix(seed=2, compiled=True)
+    plan = engine.sample_plan(8, (32, 32))
+    expected = engine.apply(x, plan)
+    contiguous = torch.empty_like(expected)
+    assert engine.apply(x, plan, out=contiguous) is contiguous and torch.equal(contiguous, expected)
+    strided = torch.empty((8, 32, 32, 3)).permute(0, 3, 1, 2)  # channels-last memory
+    assert engine.apply(x, plan, out=strided) is strided and torch.equal(strided, expected)
+
+
 def test_engine_choice_and_errors(monkeypatch, cifar_images):
     assert BatchAugMix().compiled  # the default where numba is installed
     floats = _nchw(cifar_images[:4]).float() / 255

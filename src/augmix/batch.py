@@ -249,9 +249,10 @@ class BatchAugMix(nn.Module):
             out = empty_output((n_out, *x.shape[1:]), x.device)
         if x.device.type != "cpu":
             self._mix_rows(x, plan, sources, out, slice(0, n_out))
-        elif self._use_compiled(x):
-            self._apply_compiled(x, plan, sources, out)  # clamps and normalizes as it mixes
-            return out
+        elif self._use_compiled(x):  # the kernel clamps and normalizes as it mixes
+            target = out if out.is_contiguous() else empty_output(tuple(out.shape), out.device)
+            self._apply_compiled(x, plan, sources, target)
+            return out if target is out else out.copy_(target)
         else:
             self._apply_on_cpu(x, plan, sources, out)
         out.clamp_(0, 1)  # a convex mix, but float rounding can overshoot by an ulp
