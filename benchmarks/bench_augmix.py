@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from augmix import AugMix
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
 from augmix.data.synthetic import make_synthetic
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import corruption_oracle as oracle  # noqa: E402  (the reference-style loop lives with the tests)
 
 from augmix.corruptions import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, corrupt, get_table  # noqa: E402
-from augmix.corruptions.generate import write_cifar_c  # noqa: E402
+from augmix.data.generate import write_cifar_c  # noqa: E402
 
 
 def load_cifar_test(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from augmix.atomic import atomic_write
-from augmix.checkpoint import read_checkpoint
-from augmix.train import Trainer, train
-from augmix.train_config import make_config
+from augmix._util.atomic import atomic_write
+from augmix.train.checkpoint import read_checkpoint
+from augmix.train.config import make_config
+from augmix.train.trainer import Trainer, train
 
 SETTINGS = {
     "standard (crop+flip, reference)": dict(method="standard", jsd=False),

@@ -20,7 +20,7 @@ import time
 import torch
 
 from augmix import AugMixLoss, BatchAugMix
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
 from augmix.models import create_model
 
 

@@ -2,14 +2,21 @@
 from collections import Counter
 
 import numpy as np
+import official_reference as official
 import pytest
 import torch
 from PIL import Image
 from scipy import stats
 
-import official_reference as official
 from augmix import AugMix
-from augmix.augment import ALL_OPS, BASE_OPS, INT_OPS, SIGNED_OPS, magnitude, sample_plan
+from augmix.augment.augmix import (
+    ALL_OPS,
+    BASE_OPS,
+    INT_OPS,
+    SIGNED_OPS,
+    magnitude,
+    sample_plan,
+)
 
 P_MIN = 1e-3  # fixed seeds: these tests are deterministic, the threshold only guards the model
 

@@ -12,10 +12,25 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import stats
 
-from augmix.baselines import (METHODS, adversarial, autoaugment, cutmix, cutout, mixup,
-                              patch_uniform)
-from augmix.baselines.autoaugment import (CIFAR10_POLICY, IMAGENET_POLICY, OPS, RANGES,
-                                          SIGNED_OPS, AutoAugment, RandomAutoAugment, Step)
+from augmix.baselines import (
+    METHODS,
+    adversarial,
+    autoaugment,
+    cutmix,
+    cutout,
+    mixup,
+    patch_uniform,
+)
+from augmix.baselines.autoaugment import (
+    CIFAR10_POLICY,
+    IMAGENET_POLICY,
+    OPS,
+    RANGES,
+    SIGNED_OPS,
+    AutoAugment,
+    RandomAutoAugment,
+    Step,
+)
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)

@@ -11,12 +11,21 @@ from PIL import Image
 from scipy import stats
 from torch.utils.data import DataLoader
 
-import augmix.batch as batch_module
+import augmix.augment.batch as batch_module
 from augmix import AugMix, AugMixDataset, BatchAugMix
-from augmix.augment import (ALL_OPS, BASE_OPS, INT_OPS, PARAMETERLESS_OPS, SIGNED_OPS, magnitude, mix,
-                            sample_plan, to_tensor)
-from augmix.batch import sample_batch_plan
-from augmix.ops import tensor as tensor_ops
+from augmix.augment.augmix import (
+    ALL_OPS,
+    BASE_OPS,
+    INT_OPS,
+    PARAMETERLESS_OPS,
+    SIGNED_OPS,
+    magnitude,
+    mix,
+    sample_plan,
+    to_tensor,
+)
+from augmix.augment.batch import sample_batch_plan
+from augmix.augment.ops import tensor as tensor_ops
 
 P_MIN = 1e-3  # fixed seeds: deterministic tests, the threshold only guards the model
 
@@ -298,8 +307,9 @@ TINY_DEVICE_RUN = dict(data="synthetic", model="wrn-10-1", train_subset=32, test
 
 def test_training_with_the_engine_in_the_step(tmp_path):
     """`augmix train --augment-on device` runs BatchAugMix inside the training step."""
-    from augmix.checkpoint import read_checkpoint
-    from augmix.train import make_config, train
+    from augmix.train.checkpoint import read_checkpoint
+    from augmix.train.config import make_config
+    from augmix.train.trainer import train
 
     run = read_checkpoint(train(make_config(**TINY_DEVICE_RUN, stop_after=1), out=tmp_path / "r",
                                 progress=False))
@@ -310,8 +320,9 @@ def test_training_with_the_engine_in_the_step(tmp_path):
 def test_training_with_the_engine_in_the_step_resumes_bit_identically(tmp_path):
     """The step's generator drives BatchAugMix, so a run stopped after one epoch and resumed
     matches the uninterrupted run."""
-    from augmix.checkpoint import read_checkpoint
-    from augmix.train import make_config, resumed_config, train
+    from augmix.train.checkpoint import read_checkpoint
+    from augmix.train.config import make_config, resumed_config
+    from augmix.train.trainer import train
 
     tiny = TINY_DEVICE_RUN
     whole = read_checkpoint(train(make_config(**tiny), out=tmp_path / "whole", progress=False))

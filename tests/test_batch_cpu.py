@@ -4,10 +4,11 @@ import pytest
 import torch
 from PIL import Image
 
-from augmix import BatchAugMix, batch_cpu
-from augmix.augment import ALL_OPS, mix, to_tensor
-from augmix.batch import BatchPlan
-from augmix.ops import pil as pil_ops
+from augmix import BatchAugMix
+from augmix.augment import cpu_kernel as batch_cpu
+from augmix.augment.augmix import ALL_OPS, mix, to_tensor
+from augmix.augment.batch import BatchPlan
+from augmix.augment.ops import pil as pil_ops
 
 pytestmark = pytest.mark.skipif(not batch_cpu.available(), reason="numba is not installed")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from augmix import cli
-from augmix.compare import comparison_table, method_settings
-from augmix.results import ResultsRecord
+from augmix.evaluation.compare import comparison_table, method_settings
+from augmix.evaluation.results import ResultsRecord
 
 
 @pytest.fixture()

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from http_server import local_http_server
 from PIL import Image
 
 from augmix import cli
 from augmix.corruptions import frost as frost_assets
-from augmix.corruptions import generate
-from augmix.data import corrupted
-from http_server import local_http_server
+from augmix.data import corrupted, generate
 
 NAMES = ["gaussian_noise", "frost", "glass_blur", "contrast"]
 

@@ -6,15 +6,24 @@ perturbation with the oracle drawing on its own, reference-style, over 1,000 ima
 """
 from __future__ import annotations
 
+import corruption_oracle as oracle
 import numpy as np
 import pytest
 from PIL import Image
 
-import corruption_oracle as oracle
-from augmix.corruptions import (ALL_CORRUPTIONS, CORRUPTIONS, EXTRA_CORRUPTIONS, RANDOM_CORRUPTIONS,
-                                SEVERITIES, corrupt, get_table, image_rng, table_for_shape)
+from augmix.corruptions import (
+    ALL_CORRUPTIONS,
+    CORRUPTIONS,
+    EXTRA_CORRUPTIONS,
+    RANDOM_CORRUPTIONS,
+    SEVERITIES,
+    corrupt,
+    get_table,
+    image_rng,
+    kernels,
+    table_for_shape,
+)
 from augmix.corruptions import draws as draws_module
-from augmix.corruptions import kernels
 
 N_RANDOM = 16  # images per (random corruption, severity) in the pixel-exact comparison
 
@@ -47,7 +56,7 @@ def test_names_and_order():
     assert len(CORRUPTIONS) == 15 and len(EXTRA_CORRUPTIONS) == 4 and len(set(ALL_CORRUPTIONS)) == 19
     assert CORRUPTIONS[:3] == ("gaussian_noise", "shot_noise", "impulse_noise")
     assert CORRUPTIONS[-1] == "jpeg_compression"
-    from augmix import metrics
+    from augmix.evaluation import metrics
     assert metrics.CORRUPTIONS is CORRUPTIONS and metrics.EXTRA_CORRUPTIONS is EXTRA_CORRUPTIONS
 
 

@@ -1,5 +1,4 @@
 """AugMixDataset: output structure and reproducibility across workers and epochs."""
-import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader

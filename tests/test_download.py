@@ -1,4 +1,4 @@
-"""augmix.download against a local HTTP server: cache, md5, retries, resume, safe extraction."""
+"""augmix._util.download against a local HTTP server: cache, md5, retries, resume, safe extraction."""
 from __future__ import annotations
 
 import hashlib
@@ -8,9 +8,9 @@ import tarfile
 import zipfile
 
 import pytest
-
-from augmix.download import DownloadError, cache_dir, download, extract, md5_file
 from http_server import local_http_server
+
+from augmix._util.download import DownloadError, cache_dir, download, extract, md5_file
 
 PAYLOAD = os.urandom(3 << 20)  # three chunks, so a cut connection leaves a real partial file
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from augmix import cli
-from augmix.corruptions.generate import write_cifar_c
-from augmix.eval_sources import clean_test_set
-from augmix.results import ResultsRecord
-from augmix.train import make_config, train
+from augmix.data.generate import write_cifar_c
+from augmix.evaluation.results import ResultsRecord
+from augmix.evaluation.sources import clean_test_set
+from augmix.train.config import make_config
+from augmix.train.trainer import train
 
 TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32, epochs=1,
             batch_size=32, eval_batch_size=64, workers=0, seed=5)
@@ -57,7 +58,7 @@ def test_released_layout_equals_generation_with_the_same_seed(run_dir, tmp_path)
 
 
 def test_source_kind_tells_written_folders_from_released_ones(tmp_path):
-    from augmix.eval_sources import source_kind
+    from augmix.evaluation.sources import source_kind
 
     (tmp_path / "CIFAR-10-C").mkdir()
     assert source_kind(str(tmp_path)) == "released"

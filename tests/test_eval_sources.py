@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from augmix.eval_sources import ImageFileArray, clean_test_set, scan_tree
+from augmix.data.folder import ImageFileArray, scan_tree
+from augmix.evaluation.sources import clean_test_set
 
 
 def _tree(root, classes=("n02", "n01"), per_class=3, size=(40, 30)):

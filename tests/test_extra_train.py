@@ -7,9 +7,9 @@ import torch
 from PIL import Image
 
 from augmix import cli
-from augmix.checkpoint import read_checkpoint
 from augmix.data.sources import training_sets
-from augmix.train_config import make_config, resumed_config
+from augmix.train.checkpoint import read_checkpoint
+from augmix.train.config import make_config, resumed_config
 
 CLASSES = ("n01", "n02")
 COLORS = {"n01": (255, 0, 0), "n02": (0, 0, 255)}  # one solid colour per class in extra folders

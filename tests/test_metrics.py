@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from augmix import metrics as M
+from augmix.evaluation import metrics as M
 
 # ALEXNET_ERR as printed in AugMix's imagenet.py and the spec's mean column (6 decimals).
 PUBLISHED_ALEXNET_ERR = {

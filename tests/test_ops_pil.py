@@ -1,9 +1,9 @@
-"""augmix.ops on PIL images against the official definitions, pixel for pixel."""
+"""augmix.augment.ops on PIL images against the official definitions, pixel for pixel."""
 import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
-from augmix import ops
+from augmix.augment import ops
 
 BILINEAR = Image.Resampling.BILINEAR
 

@@ -1,13 +1,13 @@
-"""augmix.ops.tensor against the PIL ops on real CIFAR-10 images, one parameter per sample."""
+"""augmix.augment.ops.tensor against the PIL ops on real CIFAR-10 images, one parameter per sample."""
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from augmix import ops
-from augmix.ops import pil as pil_ops
-from augmix.ops import tensor as tensor_ops
 from test_ops_pil import PARAMS
+
+from augmix.augment import ops
+from augmix.augment.ops import pil as pil_ops
+from augmix.augment.ops import tensor as tensor_ops
 
 GEOMETRIC = set(pil_ops.GEOMETRIC)
 NAMES = sorted(PARAMS)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from augmix import cli, metrics, report
-from augmix.results import ResultsRecord, summarize
+from augmix import cli
+from augmix.evaluation import metrics, report
+from augmix.evaluation.results import ResultsRecord, summarize
 
 
 def make_record(name: str, clean_error: float, corruption_gap: float, overconfidence: float,

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
 from augmix.cli import main
 from augmix.data import SYNTHETIC_CLASSES, SyntheticShapes, make_synthetic
 

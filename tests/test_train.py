@@ -10,11 +10,22 @@ import pytest
 import torch
 
 from augmix import cli
-from augmix.checkpoint import load_model, read_checkpoint, restore_model, save_checkpoint
 from augmix.models import create_model
-from augmix.train import train
-from augmix.train_config import (METHOD_NAMES, TrainConfig, load_recipe, make_config, recipe_names,
-                                 resumed_config)
+from augmix.train.checkpoint import (
+    load_model,
+    read_checkpoint,
+    restore_model,
+    save_checkpoint,
+)
+from augmix.train.config import (
+    METHOD_NAMES,
+    TrainConfig,
+    load_recipe,
+    make_config,
+    recipe_names,
+    resumed_config,
+)
+from augmix.train.trainer import train
 
 TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32, epochs=2,
             batch_size=32, eval_batch_size=64, workers=0, seed=5)

@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch.distributed as dist
 
-import pytest
-
-from augmix.checkpoint import load_model, read_checkpoint
+from augmix.train.checkpoint import load_model, read_checkpoint
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -9,9 +9,17 @@ from PIL import Image
 
 from augmix.data.folder import ImageFolder
 from augmix.data.seeded import SeededTransform
-from augmix.data.transforms import (CenterCrop, Compose, RandomCrop, RandomHorizontalFlip,
-                                    RandomResizedCrop, Resize, cifar_train, imagenet_eval)
-from augmix.schedules import Cosine, StepThirds
+from augmix.data.transforms import (
+    CenterCrop,
+    Compose,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    Resize,
+    cifar_train,
+    imagenet_eval,
+)
+from augmix.train.schedules import Cosine, StepThirds
 
 
 def _ramp(width: int = 32, height: int = 32) -> Image.Image:

@@ -19,7 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from augmix.baselines import adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
+from augmix.baselines import (
+    adversarial,
+    autoaugment,
+    cutmix,
+    cutout,
+    mixup,
+    patch_uniform,
+)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from augmix.corruptions.names import (ALL_CORRUPTIONS, CORRUPTIONS, EXTRA_CORRUPTIONS,
-                                      RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity)
+from augmix.corruptions.names import (
+    ALL_CORRUPTIONS,
+    CORRUPTIONS,
+    EXTRA_CORRUPTIONS,
+    RANDOM_CORRUPTIONS,
+    SEVERITIES,
+    check_name,
+    check_severity,
+)
 from augmix.corruptions.tables import TABLES, SeverityTable, get_table, table_for_shape
 
 _LAZY = {"corrupt": "augmix.corruptions.core", "image_rng": "augmix.corruptions.core"}

@@ -38,7 +38,7 @@ WHEEL_FOLDER = "imagecorruptions/frost/"
 def frost_paths(frost_dir: str | os.PathLike | None = None, *, base_url: str = BASE_URL,
                 wheel_url: str = WHEEL_URL) -> list[Path]:
     """Paths of frost1-frost5, md5-verified; downloaded into the cache when no folder is given."""
-    from augmix.download import DownloadError, cache_dir, check_md5, download
+    from augmix._util.download import DownloadError, cache_dir, check_md5, download
 
     given = frost_dir if frost_dir is not None else os.environ.get(ENV_VAR) or None
     if given is not None:
@@ -68,8 +68,8 @@ def _from_wheel(folder: Path, wheel_url: str) -> list[Path]:
     """Take the textures out of the imagecorruptions wheel, each verified before it is kept."""
     import zipfile
 
-    from augmix.atomic import atomic_write
-    from augmix.download import check_md5, download
+    from augmix._util.atomic import atomic_write
+    from augmix._util.download import check_md5, download
 
     wheel = download(wheel_url, folder / "imagecorruptions.whl",
                      md5=WHEEL_MD5 if wheel_url == WHEEL_URL else None, progress=False)
@@ -104,7 +104,7 @@ def load_textures(scale: float, frost_dir: str | os.PathLike | None = None) -> t
 
     Verified and decoded once per process for each (folder, environment, cache, scale).
     """
-    from augmix.download import cache_dir
+    from augmix._util.download import cache_dir
 
     return _load(None if frost_dir is None else str(frost_dir), os.environ.get(ENV_VAR),
                  str(cache_dir()), float(scale))

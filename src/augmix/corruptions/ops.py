@@ -16,7 +16,6 @@ from PIL import Image
 from scipy import ndimage
 
 from augmix.corruptions import kernels
-from augmix.corruptions.tables import SeverityTable
 
 Draws = dict[str, Any]
 

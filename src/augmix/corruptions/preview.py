@@ -2,38 +2,23 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from augmix.corruptions.core import corrupt, image_rng
-from augmix.corruptions.names import ALL_CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, check_name
+from augmix.corruptions.names import (
+    ALL_CORRUPTIONS,
+    EXTRA_CORRUPTIONS,
+    SEVERITIES,
+    check_name,
+)
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
 
 LABEL_WIDTH = 130
 HEADER = 20
 GAP = 4
-
-
-def load_preview_image(spec: str, *, data: str | None = None, dataset: str = "cifar10", verify: bool = True,
-                       resize: int | None = 256, crop: int = 224) -> np.ndarray:
-    """An image file (resized on its shorter side, centre-cropped) or, with `data`, a CIFAR test index."""
-    if spec.isdigit():
-        if data is None:
-            raise ValueError(f"--preview {spec} is a CIFAR test index: give --data (the CIFAR folder)")
-        from augmix.data.cifar import load_cifar
-        images, _ = load_cifar(data, train=False, dataset=dataset, verify=verify)
-        if int(spec) >= len(images):
-            raise ValueError(f"--preview index {spec} is out of range (the test set has {len(images)} images)")
-        return images[int(spec)]
-    path = Path(spec)
-    if not path.is_file():
-        raise FileNotFoundError(f"--preview {spec}: no such image file (or give a CIFAR test index)")
-    from augmix.eval_sources import ImageFileArray
-
-    return ImageFileArray([path], crop, resize, threads=1)[0:1][0]
 
 
 def _tile(image: np.ndarray, side: int) -> Image.Image:

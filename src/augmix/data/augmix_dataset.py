@@ -7,10 +7,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from augmix.augment import AugMix, as_pil
-from augmix.batch import BatchAugMix
+from augmix.augment.augmix import AugMix, as_pil
+from augmix.augment.batch import BatchAugMix
+from augmix.augment.ops.pil import Fill
 from augmix.data.seeded import EpochSeeded
-from augmix.ops.pil import Fill
 
 
 class AugMixDataset(EpochSeeded):

@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from augmix._util.download import check_md5, download, extract
 from augmix.data.arrays import ArrayImageDataset
-from augmix.download import check_md5, download, extract
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from augmix._util.download import download, extract, md5_file
 from augmix.corruptions.names import CORRUPTIONS, SEVERITIES, check_name, check_severity
-from augmix.download import download, extract, md5_file
 
 ZENODO = "https://zenodo.org/record"
 # Released archives: dataset -> [(url, md5 or None)] and the folder they extract to.
@@ -147,8 +147,8 @@ def iter_corrupted(images: np.ndarray, labels: np.ndarray, names: Sequence[str] 
 
     The images equal the rows `augmix corrupt` writes with the same seed and table.
     """
-    from augmix.corruptions.generate import corrupt_block
     from augmix.corruptions.tables import get_table, table_for_shape
+    from augmix.data.generate import corrupt_block
 
     names = [check_name(n) for n in names]
     severities = [check_severity(s) for s in severities]
@@ -170,7 +170,7 @@ class CorruptedImageFolder(torch.utils.data.Dataset):
 
     def __init__(self, root: str | os.PathLike, corruption: str, severity: int,
                  transform: Callable | None = None):
-        from augmix.eval_sources import scan_tree
+        from augmix.data.folder import scan_tree
 
         folder = Path(root) / check_name(corruption) / str(check_severity(severity))
         if not folder.is_dir():

@@ -8,11 +8,15 @@ whose layout ImageNet training scripts expect).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from PIL import Image
+
+from augmix.data.transforms import CenterCrop, Compose, imagenet_eval
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
@@ -52,3 +56,50 @@ class ImageFolder(torch.utils.data.Dataset):
         if self.transform is not None:
             image = self.transform(image)
         return image, label
+
+
+class ImageFileArray:
+    """Image files seen as a read-only uint8 (N, S, S, 3) array, decoded when sliced.
+
+    With ``resize`` the shorter side is first scaled to that length (ImageNet's
+    Resize(256)+CenterCrop(224)); without, only the centre ``size`` crop is taken
+    (a no-op on ImageNet-C's 224 px files). Decoding runs in a thread pool.
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, paths: Sequence[Path], size: int, resize: int | None = None, threads: int = 0):
+        self.paths, self.size = list(paths), size
+        self.transform = imagenet_eval(size, resize) if resize else Compose([CenterCrop(size)])
+        self.threads = threads or min(8, os.cpu_count() or 1)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.paths), self.size, self.size, 3)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _load(self, path: Path) -> np.ndarray:
+        with Image.open(path) as image:
+            try:
+                return np.asarray(self.transform(image.convert("RGB")))
+            except ValueError as err:
+                raise ValueError(f"{path}: {err}") from None
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise TypeError("ImageFileArray supports slicing only")
+        paths = self.paths[index]
+        if not paths:
+            return np.empty((0,) + self.shape[1:], np.uint8)
+        with ThreadPoolExecutor(self.threads) as pool:
+            return np.stack(list(pool.map(self._load, paths)))
+
+
+def scan_tree(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
+    """Files and labels of a ``root/<wnid>/<image>`` tree; class index from sorted wnids."""
+    folder = ImageFolder(root)
+    return ([path for path, _ in folder.samples], np.asarray(folder.targets, dtype=np.int64),
+            folder.classes)

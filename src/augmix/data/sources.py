@@ -12,12 +12,13 @@ from pathlib import Path
 
 import torch
 
+from augmix._util.download import cache_dir
 from augmix.data.arrays import ArrayImageDataset
 from augmix.data.cifar import cifar_classes, find_cifar, load_cifar
 from augmix.data.folder import ImageFolder
-from augmix.data.synthetic import CLASSES as SYNTHETIC_CLASSES, SyntheticShapes
+from augmix.data.synthetic import CLASSES as SYNTHETIC_CLASSES
+from augmix.data.synthetic import SyntheticShapes
 from augmix.data.transforms import imagenet_eval
-from augmix.download import cache_dir
 
 # The official CIFAR code normalizes with mean = std = 0.5; ImageNet uses the usual statistics.
 HALF = (0.5, 0.5, 0.5)

@@ -16,8 +16,8 @@ from typing import Callable
 from torch import nn
 
 from augmix.models.allconv import AllConvNet
-from augmix.models.densenet import DenseNet
 from augmix.models.blurpool import BlurPool
+from augmix.models.densenet import DenseNet
 from augmix.models.resnet import ResNet, resnet18_cifar, resnet50, resnet50_blurpool
 from augmix.models.resnext import CifarResNeXt
 from augmix.models.wrn import WideResNet

@@ -11,8 +11,8 @@ from typing import Callable
 
 import torch
 
-from augmix.ops import pil, tensor
-from augmix.ops.pil import GEOMETRIC
+from augmix.augment.ops import pil, tensor
+from augmix.augment.ops.pil import GEOMETRIC
 
 OP_NAMES = ("autocontrast", "equalize", "posterize", "rotate", "solarize", "shear_x", "shear_y",
             "translate_x", "translate_y", "color", "contrast", "brightness", "sharpness")

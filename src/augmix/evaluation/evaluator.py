@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from augmix import metrics
-from augmix.results import ResultsRecord
-
+from augmix.evaluation import metrics
+from augmix.evaluation.results import ResultsRecord
 
 CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
 
@@ -179,91 +178,9 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
     complete = all(str(s) in record.corruptions.get(c, {})
                    for c in metrics.CORRUPTIONS for s in metrics.SEVERITIES)
     if complete:
-        from augmix.results import summarize
+        from augmix.evaluation.results import summarize
         record = summarize(record)
     return record
 
 
 # ----------------------------------------------------------------------------- command line
-def add_arguments(parser) -> None:
-    parser.add_argument("checkpoint", help="a run folder written by `augmix train`, or a checkpoint file")
-    parser.add_argument("--data", default=None,
-                        help="clean test set: 'synthetic', a folder holding CIFAR-10/100 (official "
-                             "python layout) or an ImageNet-style val tree (default: the checkpoint's "
-                             "training data when it was the synthetic set)")
-    parser.add_argument("--dataset", default=None,
-                        help="cifar10, cifar100, synthetic or imagenet (default: from the checkpoint)")
-    parser.add_argument("--corrupted", default="generate",
-                        help="'generate' (corrupt the clean test set on the fly), a folder of released "
-                             "CIFAR-10-C/100-C .npy files, an ImageNet-C / Tiny-ImageNet-C tree, or 'none'")
-    parser.add_argument("--corruptions", nargs="+", default=None,
-                        help="names to evaluate (default: the 15 benchmark corruptions)")
-    parser.add_argument("--extra", action="store_true", help="also the 4 validation corruptions")
-    parser.add_argument("--severities", nargs="+", type=int, default=[1, 2, 3, 4, 5])
-    parser.add_argument("--eval-transform", choices=("crop", "resize-crop"), default="crop",
-                        help="ImageNet-C images: centre crop only (official test.py), or "
-                             "Resize(256)+CenterCrop(224) as AugMix's imagenet.py and RobustBench do")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test images only")
-    parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--name", default=None, help="run name in reports (default: the run folder's)")
-    parser.add_argument("--out", default=None,
-                        help="results JSON to write (default: RUN/results.json, or results.json)")
-
-
-def run(args) -> int:
-    import shlex
-    import sys
-    from pathlib import Path
-
-    from augmix import eval_sources
-    from augmix.checkpoint import load_model
-
-    model, meta = load_model(args.checkpoint, device=args.device)
-    dataset, data, verify = _data_of_run(args, meta)
-    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
-    names = eval_sources.corruption_names(args.corruptions, args.extra)
-    corrupted, total = eval_sources.corrupted_sets(
-        args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
-        eval_transform=args.eval_transform)
-    checkpoint = Path(args.checkpoint)
-    name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
-    record = evaluate(model, clean.images, clean.labels, corrupted, name=name, dataset=dataset,
-                      mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
-                      device=args.device, total_sets=total,
-                      meta={"command": shlex.join(["augmix", "eval"] + sys.argv[2:]),
-                            "checkpoint": str(checkpoint), "seed": args.seed, "model": meta["model"],
-                            "corruption_source": eval_sources.source_kind(args.corrupted),
-                            "eval_transform": args.eval_transform if dataset == "imagenet" else None})
-    out = Path(args.out) if args.out else (checkpoint / "results.json" if checkpoint.is_dir()
-                                           else Path("results.json"))
-    record.to_json(out)
-    print(summary_line(record) + f" -> {out}")
-    return 0
-
-
-def summary_line(record: ResultsRecord) -> str:
-    mce = record.summary.get("mean_corruption_error")
-    return (f"{record.name}: clean error {100 * record.clean['error']:.2f}%"
-            + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else ""))
-
-
-def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
-    """(dataset, clean data location, verify) from the flags, else from the training run."""
-    config = meta.get("config", {})
-    trained_on = meta.get("dataset", "synthetic")
-    verify = args.verify and config.get("verify", True)
-    if args.dataset:
-        return args.dataset, args.data, verify
-    if trained_on in ("synthetic", "cifar10", "cifar100"):
-        default_root = config.get("data_root")
-        if trained_on != "synthetic" and default_root is None:
-            from augmix.download import cache_dir
-            default_root = str(cache_dir() / "cifar")
-        return trained_on, args.data or default_root, verify
-    # An image-folder run (dataset "imagenet"): its data is the folder holding train/ and val/.
-    from pathlib import Path
-    return "imagenet", args.data or str(Path(config.get("data", ".")) / "val"), verify

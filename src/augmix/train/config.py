@@ -1,6 +1,6 @@
 """The settings of a training run: `TrainConfig`, the shipped recipes, and how they combine.
 
-A recipe is a JSON object of `TrainConfig` fields (`augmix/recipes/*.json`, or
+A recipe is a JSON object of `TrainConfig` fields (`augmix/train/recipes/*.json`, or
 any file a user copies and edits). `make_config` layers defaults, a recipe and
 explicit overrides and validates the result; `resumed_config` takes a run's
 saved settings and allows only the overrides that do not change its results.
@@ -17,11 +17,11 @@ from typing import Any
 
 import torch
 
-from augmix.augment import check_params
+from augmix.augment.augmix import check_params
 from augmix.baselines import METHODS
-from augmix.checkpoint import FILENAME, read_checkpoint
 from augmix.models import model_spec
-from augmix.schedules import SCHEDULES
+from augmix.train.checkpoint import FILENAME, read_checkpoint
+from augmix.train.schedules import SCHEDULES
 
 AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 AUGMENT_ON = ("workers", "device")
@@ -117,8 +117,8 @@ class TrainConfig:
 
 
 def recipe_names() -> list[str]:
-    """Names of the recipes shipped in augmix/recipes/."""
-    folder = resources.files("augmix") / "recipes"
+    """Names of the recipes shipped in augmix/train/recipes/."""
+    folder = resources.files("augmix.train") / "recipes"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
 
 
@@ -130,7 +130,7 @@ def load_recipe(name_or_path: str) -> dict[str, Any]:
             raise FileNotFoundError(f"recipe file {path} does not exist")
         text, label = path.read_text(), str(path)
     elif name_or_path in recipe_names():
-        text = (resources.files("augmix") / "recipes" / f"{name_or_path}.json").read_text()
+        text = (resources.files("augmix.train") / "recipes" / f"{name_or_path}.json").read_text()
         label = name_or_path
     else:
         raise ValueError(f"unknown recipe {name_or_path!r}; expected one of {recipe_names()} "

@@ -1,4 +1,4 @@
-"""`augmix bench`: AugMix views per second, per-image path against the batched engine.
+"""AugMix views per second (what `augmix bench` measures): per-image path against the batched engine.
 
 (a) the per-image path: `AugMixDataset` (PIL ops, one image at a time) in a
 DataLoader with N workers; (b) `BatchAugMix` in this process with N threads,
@@ -11,20 +11,16 @@ load average is recorded beside every round.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import statistics
 import time
-from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from augmix.atomic import atomic_write
-from augmix.batch import BatchAugMix
+from augmix.augment.batch import BatchAugMix
 from augmix.data.augmix_dataset import AugMixDataset
 from augmix.data.synthetic import make_synthetic
 
@@ -81,8 +77,11 @@ def batched_views_per_second(images: torch.Tensor, threads: int, batch_size: int
 
 
 def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: float, rounds: int,
-                  device: str = "cpu", images_per_size: int = 512, tensor_ops: bool = False) -> dict:
-    """Alternate (a), (b) and optionally (c) `rounds` times per size; medians, ratios, loads."""
+                  device: str = "cpu", images_per_size: int = 512, tensor_ops: bool = False,
+                  log: Callable[[str], None] = lambda line: None) -> dict:
+    """Alternate (a), (b) and optionally (c) `rounds` times per size; medians, ratios, loads.
+
+    `log` receives one line per round and one summary per size, as they are measured."""
     results = {}
     for size in sizes:
         arrays, _ = make_synthetic(images_per_size, seed=0, size=size)
@@ -101,7 +100,7 @@ def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: floa
                 line += f"   (c) tensor ops {c:7.0f}   (b)/(c) {b / c:5.2f}"
             row.update(load_before=load_before, load_after=os.getloadavg())
             rows.append(row)
-            print(f"{line}   load {load_before[0]:.2f}")
+            log(f"{line}   load {load_before[0]:.2f}")
         a_med = statistics.median(r["per_image"] for r in rows)
         b_med = statistics.median(r["batched"] for r in rows)
         results[f"{size}px"] = {"per_image_median": a_med, "batched_median": b_med,
@@ -111,41 +110,5 @@ def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: floa
             c_med = statistics.median(r["tensor_ops"] for r in rows)
             results[f"{size}px"].update(tensor_ops_median=c_med, kernel_vs_tensor_ops=b_med / c_med)
             summary += f"   (c) {c_med:7.0f}   (b)/(c) {b_med / c_med:5.2f}"
-        print(summary)
+        log(summary)
     return results
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224], help="image sizes in px")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="N: DataLoader workers for (a) and torch threads for (b) (default: CPU count)")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating (a)/(b) rounds per size")
-    parser.add_argument("--device", default="cpu", help="device of the batched engine (cpu, cuda)")
-    parser.add_argument("--tensor-ops", action="store_true",
-                        help="also measure (c): the engine on its tensor ops instead of the CPU kernel")
-    parser.add_argument("--out", type=Path, default=Path("out/bench_batched.json"), help="JSON to write")
-
-
-def run(args: argparse.Namespace) -> int:
-    for name in ("workers", "batch_size", "rounds"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.seconds <= 0 or any(s < 8 for s in args.sizes):
-        raise ValueError(f"--seconds must be > 0 and --sizes >= 8, got {args.seconds} and {args.sizes}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,
-                            tensor_ops=args.tensor_ops)
-    record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "
-                           "with N workers, (b) BatchAugMix with N threads"
-                           + (", (c) BatchAugMix on its tensor ops" if args.tensor_ops else ""),
-              "n": args.workers, "batch_size": args.batch_size, "seconds": args.seconds,
-              "device": args.device, "results": results, "cpu_count": os.cpu_count(),
-              "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    with atomic_write(args.out, "w") as f:
-        json.dump(record, f, indent=2)
-    print(f"wrote {args.out}")
-    return 0

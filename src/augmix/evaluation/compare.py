@@ -10,13 +10,12 @@ checkpoint, and the corrupted set is completed rather than rewritten.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from augmix.results import ResultsRecord
+from augmix.evaluation.results import ResultsRecord
 
 # Method names accepted besides the baselines: AugMix with and without its consistency loss.
 AUGMIX_VARIANTS = {"augmix": True, "augmix-no-jsd": False}
@@ -24,7 +23,7 @@ AUGMIX_VARIANTS = {"augmix": True, "augmix-no-jsd": False}
 
 def method_settings(method: str) -> dict[str, Any]:
     """Training-config fields that select `method`."""
-    from augmix.train import METHOD_NAMES
+    from augmix.train.config import METHOD_NAMES
 
     if method in AUGMIX_VARIANTS:
         return {"method": "augmix", "jsd": AUGMIX_VARIANTS[method]}
@@ -36,8 +35,9 @@ def method_settings(method: str) -> dict[str, Any]:
 
 def train_or_resume(config, run_dir: Path, progress: bool = True) -> Path:
     """Train `config` into `run_dir`; keep a finished run, continue an interrupted one."""
-    from augmix.checkpoint import read_checkpoint
-    from augmix.train import resumed_config, train
+    from augmix.train.checkpoint import read_checkpoint
+    from augmix.train.config import resumed_config
+    from augmix.train.trainer import train
 
     if (run_dir / "checkpoint.pt").exists():
         saved = read_checkpoint(run_dir)
@@ -50,7 +50,7 @@ def train_or_resume(config, run_dir: Path, progress: bool = True) -> Path:
 def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Sequence[int],
                        seed: int, workers: int) -> Path:
     """Write (or complete) the corrupted counterpart of `clean` once, for every method."""
-    from augmix.corruptions.generate import write_cifar_c
+    from augmix.data.generate import write_cifar_c
 
     folder = out / f"{clean.dataset}-C"
     return write_cifar_c(clean.images, clean.labels, folder, names=names, severities=severities,
@@ -68,13 +68,13 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     seed, ...). `corrupted` is a released CIFAR-C folder; by default the test set is
     corrupted once with `corruption_seed` and written under `out`.
     """
-    from augmix.checkpoint import load_model
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
-    from augmix.eval_sources import clean_test_set, source_kind
-    from augmix.evaluate import evaluate
-    from augmix.report import write_report
-    from augmix.train import make_config
+    from augmix.evaluation.evaluator import evaluate
+    from augmix.evaluation.report import write_report
+    from augmix.evaluation.sources import clean_test_set, source_kind
+    from augmix.train.checkpoint import load_model
+    from augmix.train.config import make_config
 
     if not methods or len(set(methods)) != len(methods):
         raise ValueError(f"methods must be distinct names, at least one, got {list(methods)}")
@@ -96,7 +96,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
 
     root = first.data_root
     if first.data != "synthetic" and root is None:
-        from augmix.download import cache_dir
+        from augmix._util.download import cache_dir
         root = str(cache_dir() / "cifar")
     clean = clean_test_set(root, first.data, verify=first.verify, limit=eval_limit)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
@@ -151,33 +151,3 @@ def comparison_table(records: Sequence[ResultsRecord]) -> str:
 
 
 # ----------------------------------------------------------------------------- command line
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--methods", nargs="+", default=["standard", "augmix"],
-                        help="standard, augmix, augmix-no-jsd, cutout, mixup, cutmix, autoaugment, "
-                             "adversarial, ... (default: standard augmix)")
-    parser.add_argument("--recipe", help="training recipe shared by all methods")
-    parser.add_argument("--out", type=Path, default=Path("runs/compare"))
-    parser.add_argument("--data", help="synthetic | cifar10 | cifar100")
-    parser.add_argument("--data-root", help="folder holding CIFAR")
-    parser.add_argument("--no-verify", dest="verify", action="store_const", const=False, default=None,
-                        help="skip the CIFAR md5 check (re-encoded copies)")
-    parser.add_argument("--model")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--train-subset", type=int, help="train on the first N images only")
-    parser.add_argument("--eval-limit", type=int, help="evaluate on the first N test images only")
-    parser.add_argument("--seed", type=int, help="training seed, the same for every method")
-    parser.add_argument("--workers", type=int, help="DataLoader workers and corruption processes")
-    parser.add_argument("--corrupted", help="a released CIFAR-C folder (default: generate one)")
-    parser.add_argument("--corruption-seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def run(args: argparse.Namespace) -> int:
-    fields = ("data", "data_root", "verify", "model", "epochs", "train_subset", "seed", "workers")
-    overrides = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
-    records = compare(args.methods, out=args.out, recipe=args.recipe, overrides=overrides,
-                      corrupted=args.corrupted, corruption_seed=args.corruption_seed,
-                      eval_limit=args.eval_limit, workers=args.workers, progress=not args.quiet)
-    print(comparison_table(records))
-    print(f"report: {args.out / 'report' / 'report.md'}")
-    return 0

@@ -12,7 +12,6 @@ OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85, plus OUT/meta.jso
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -25,9 +24,15 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
 from augmix.corruptions.core import corrupt, image_rng
-from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
+from augmix.corruptions.names import (
+    ALL_CORRUPTIONS,
+    RANDOM_CORRUPTIONS,
+    SEVERITIES,
+    check_name,
+    check_severity,
+)
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
 
 JPEG_QUALITY = 85
@@ -205,7 +210,7 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
     Images are resized (shorter side to `resize`, bilinear) and centre-cropped to `crop`
     before corruption, as ImageNet-C was (Resize(256) + CenterCrop(224)).
     """
-    from augmix.eval_sources import ImageFileArray, scan_tree
+    from augmix.data.folder import ImageFileArray, scan_tree
 
     names, severities = _check_choice(names, severities)
     paths, _, classes = scan_tree(Path(folder))
@@ -223,73 +228,3 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
              if not all((out / t.name / str(t.severity) / f).exists() for f in files[t.start:t.stop])]
     _execute(_run_tree_task, tasks, job, workers, "corrupt")
     return out
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", choices=("cifar10", "cifar100"),
-                        help="corrupt this CIFAR test set (read from --data) into the released .npy layout")
-    source.add_argument("--images", type=Path,
-                        help="corrupt an image folder <class>/<image> into an ImageNet-C JPEG tree")
-    source.add_argument("--preview", metavar="IMAGE_OR_INDEX",
-                        help="write one PNG grid of an image file (or a CIFAR test index, with "
-                             "--data) under every corruption and severity")
-    parser.add_argument("--data", help="folder holding the CIFAR python files (cifar-10-batches-py/)")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="output folder (with --preview: a .png file, or .jpg for a smaller one)")
-    parser.add_argument("--corruptions", nargs="+", default=list(ALL_CORRUPTIONS), metavar="NAME",
-                        help="corruptions to write (default: all 19)")
-    parser.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
-    parser.add_argument("--seed", type=int, default=0, help="base seed of every random draw")
-    parser.add_argument("--table", default=None,
-                        help="severity table: cifar, tiny, imagenet, inception (default: by image size)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
-    parser.add_argument("--chunk", type=int, default=None, help="images per task (resume granularity)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
-    parser.add_argument("--resize", type=int, default=256,
-                        help="image folders and previews: shorter side resized to this first (0: no resize)")
-    parser.add_argument("--crop", type=int, default=224, help="image folders and previews: centre crop side")
-    parser.add_argument("--tile", type=int, default=None, help="preview: cell side in pixels")
-    parser.add_argument("--frost-dir", default=None, help="folder with frost1-5 (default: download and cache)")
-    parser.add_argument("--no-verify", dest="verify", action="store_false",
-                        help="skip the md5 check of the CIFAR files (for re-encoded copies)")
-
-
-def _limit(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise ValueError(f"--limit must be >= 1, got {value}")
-    return value
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    limit = _limit(args.limit)
-    if args.preview is not None:
-        from augmix.corruptions.preview import load_preview_image, render_preview
-        image = load_preview_image(args.preview, data=args.data, dataset="cifar10", verify=args.verify,
-                                   resize=args.resize or None, crop=args.crop)
-        grid = render_preview(image, names=args.corruptions, seed=args.seed, table=args.table,
-                              frost_dir=args.frost_dir, tile=args.tile)
-        with atomic_write(args.out) as f:
-            if args.out.suffix.lower() in (".jpg", ".jpeg"):  # much smaller for 224 px noise rows
-                grid.save(f, format="JPEG", quality=92)
-            else:
-                grid.save(f, format="PNG", optimize=True)
-        print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
-        return 0
-    if args.dataset is not None:
-        if args.data is None:
-            raise ValueError("--data is required with --dataset (the folder holding the CIFAR files)")
-        from augmix.data.cifar import load_cifar
-        images, labels = load_cifar(args.data, train=False, dataset=args.dataset, verify=args.verify)
-        out = write_cifar_c(images[:limit], labels[:limit], args.out, names=args.corruptions,
-                            severities=args.severities, seed=args.seed, table=args.table,
-                            workers=args.workers, chunk=args.chunk or 500, frost_dir=args.frost_dir)
-    else:
-        out = write_imagenet_c(args.images, args.out, crop=args.crop, resize=args.resize or None,
-                               names=args.corruptions, severities=args.severities, seed=args.seed,
-                               table=args.table, workers=args.workers, chunk=args.chunk or 64,
-                               frost_dir=args.frost_dir, limit=limit)
-    print(f"wrote {out}")
-    return 0

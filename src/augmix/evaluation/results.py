@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from augmix import metrics
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
+from augmix.evaluation import metrics
 
 SCHEMA_VERSION = 1
 # Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.

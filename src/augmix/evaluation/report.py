@@ -5,7 +5,6 @@ by severity (0 = clean), plus reliability diagrams when the records carry histog
 """
 from __future__ import annotations
 
-import argparse
 import io
 import textwrap
 from collections.abc import Sequence
@@ -14,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
-from augmix import metrics
-from augmix.atomic import atomic_write
-from augmix.results import ResultsRecord, summarize
+from augmix._util.atomic import atomic_write
+from augmix.evaluation import metrics
+from augmix.evaluation.results import ResultsRecord, summarize
 
 ERROR_BY_CORRUPTION_PNG = "error_by_corruption.png"
 BY_SEVERITY_PNG = "error_and_calibration_by_severity.png"
@@ -310,15 +309,3 @@ def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[
 
 
 # ----------------------------------------------------------------------------- CLI
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="+", metavar="RUN",
-                        help="results record(s) written by `augmix eval` (JSON)")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="folder for report.md and the PNG plots")
-
-
-def run(args: argparse.Namespace) -> int:
-    written = write_report(load_records(args.runs), args.out)
-    for path in written:
-        print(path)
-    return 0

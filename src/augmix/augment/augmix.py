@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from augmix.ops import pil as pil_ops
+from augmix.augment.ops import pil as pil_ops
 
 BASE_OPS = ("autocontrast", "equalize", "posterize", "rotate", "solarize",
             "shear_x", "shear_y", "translate_x", "translate_y")

@@ -17,7 +17,6 @@ being defined on 256 levels, quantize to them.
 """
 from __future__ import annotations
 
-import math
 from numbers import Real
 from typing import Sequence, Union
 

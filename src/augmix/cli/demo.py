@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from augmix.compare import compare, comparison_table
+    from augmix.evaluation.compare import compare, comparison_table
 
     start = time.perf_counter()
     settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_size,

@@ -23,10 +23,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from augmix.augment import (INT_OPS, LEVEL_LOW, PARAMETERLESS_OPS, RANDOM_DEPTHS, SIGN_FLIP_ABOVE,
-                            SIGNED_OPS, MixPlan, OpCall, check_params, magnitude, op_names)
-from augmix import batch_cpu
-from augmix.ops import tensor as tensor_ops
+from augmix.augment import cpu_kernel as batch_cpu
+from augmix.augment.augmix import (
+    INT_OPS,
+    LEVEL_LOW,
+    PARAMETERLESS_OPS,
+    RANDOM_DEPTHS,
+    SIGN_FLIP_ABOVE,
+    SIGNED_OPS,
+    MixPlan,
+    OpCall,
+    check_params,
+    magnitude,
+    op_names,
+)
+from augmix.augment.ops import tensor as tensor_ops
 
 # Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
 # stay in cache (large temporaries cost page faults on every call).

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from augmix.atomic import atomic_write
+from augmix._util.atomic import atomic_write
 from augmix.models import create_model
 
 FORMAT = "augmix-checkpoint/1"

@@ -1,0 +1,1 @@
+"""Infrastructure every layer may use: atomic writes, downloads, argument checks, the error class."""

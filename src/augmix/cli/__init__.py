@@ -1,0 +1,55 @@
+"""The `augmix` command line: one subcommand per module, imported only when it runs."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# name -> one-line help. Module `augmix.cli.<name>` exposes `add_arguments(parser)` and
+# `run(args) -> int | None`; only the module of the subcommand given is imported.
+COMMANDS: dict[str, str] = {
+    "bench": "views per second: per-image AugMix in a DataLoader vs BatchAugMix",
+    "compare": "train several methods alike, evaluate all on one corrupted set, one report",
+    "corrupt": "write a -C data set (CIFAR .npy layout or ImageNet-C JPEG tree) or a preview grid",
+    "demo": "Standard vs AugMix+JSD on the synthetic set: train, corrupt, evaluate, report",
+    "eval": "evaluate a checkpoint on clean and corrupted test sets -> results JSON",
+    "gallery": "write a PNG grid of images, their AugMix chains and the mix",
+    "report": "Markdown tables and PNG plots comparing results records",
+    "train": "train a model with a recipe (AugMix + JSD or a baseline); resume; torchrun DDP",
+}
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in argv (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the subcommand named in `argv` gets its arguments (and its imports).
+    With `argv=None` every subcommand is built in full (for documentation and tests)."""
+    wanted = _command_in(argv) if argv is not None else None
+    parser = argparse.ArgumentParser(prog="augmix", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if argv is None or name == wanted:
+            importlib.import_module(f"augmix.cli.{name}").add_arguments(cmd)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return importlib.import_module(f"augmix.cli.{args.command}").run(args) or 0
+    except (ValueError, FileNotFoundError) as err:
+        print(f"augmix {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""`augmix bench`: arguments and output; the work is done by `augmix.data.throughput`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from augmix._util.atomic import atomic_write
+from augmix.data.throughput import run_benchmark
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224], help="image sizes in px")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="N: DataLoader workers for (a) and torch threads for (b) (default: CPU count)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating (a)/(b) rounds per size")
+    parser.add_argument("--device", default="cpu", help="device of the batched engine (cpu, cuda)")
+    parser.add_argument("--tensor-ops", action="store_true",
+                        help="also measure (c): the engine on its tensor ops instead of the CPU kernel")
+    parser.add_argument("--out", type=Path, default=Path("out/bench_batched.json"), help="JSON to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    for name in ("workers", "batch_size", "rounds"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.seconds <= 0 or any(s < 8 for s in args.sizes):
+        raise ValueError(f"--seconds must be > 0 and --sizes >= 8, got {args.seconds} and {args.sizes}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available")
+    results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,
+                            tensor_ops=args.tensor_ops, log=print)
+    record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "
+                           "with N workers, (b) BatchAugMix with N threads"
+                           + (", (c) BatchAugMix on its tensor ops" if args.tensor_ops else ""),
+              "n": args.workers, "batch_size": args.batch_size, "seconds": args.seconds,
+              "device": args.device, "results": results, "cpu_count": os.cpu_count(),
+              "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    with atomic_write(args.out, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,20 @@
+"""`augmix report`: arguments and output; the work is done by `augmix.evaluation.report`."""
+from __future__ import annotations
+
+import argparse
+
+from augmix.evaluation.report import load_records, write_report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN",
+                        help="results record(s) written by `augmix eval` (JSON)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for report.md and the PNG plots")
+
+
+def run(args: argparse.Namespace) -> int:
+    written = write_report(load_records(args.runs), args.out)
+    for path in written:
+        print(path)
+    return 0

@@ -1,0 +1,1 @@
+"""Evaluation: any model -> one results record; test-set sources, metrics, reports, comparisons."""
