@@ -129,6 +129,52 @@ def test_extract_refuses_members_outside(tmp_path, name):
     assert not (tmp_path / "evil.txt").exists()
 
 
+def _link(tar, name: str, target: str, kind=tarfile.SYMTYPE):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    tar.addfile(info)
+
+
+def _file(tar, name: str, data: bytes):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def test_extract_refuses_a_symlink_chain_out_of_the_destination(tmp_path):
+    # Each link stays inside on its own; followed in turn they lead to dest's parent.
+    with tarfile.open(tmp_path / "chain.tar", "w") as tar:
+        _link(tar, "p", ".")
+        _link(tar, "p/q", "..")
+        _link(tar, "q/t", "..")
+        _file(tar, "q/t/escaped.txt", b"e")
+    (tmp_path / "dest").mkdir()
+    with pytest.raises(ValueError, match="refusing link"):
+        extract(tmp_path / "chain.tar", tmp_path / "dest" / "out")
+    assert not list(tmp_path.rglob("escaped.txt"))
+    assert [p.name for p in (tmp_path / "dest" / "out").iterdir()] == []  # nothing unpacked
+
+
+def test_extract_refuses_a_hard_link_to_a_file_outside(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    with tarfile.open(tmp_path / "hard.tar", "w") as tar:
+        _link(tar, "x/y/z/w/h", "../../../../victim", kind=tarfile.LNKTYPE)
+        _file(tar, "x/y/z/w/h", b"overwritten")
+    with pytest.raises(ValueError, match="refusing link"):
+        extract(tmp_path / "hard.tar", tmp_path / "out")
+    assert victim.read_bytes() == b"precious"
+
+
+def test_extract_refuses_zip_symlinks(tmp_path):
+    with zipfile.ZipFile(tmp_path / "link.zip", "w") as zf:
+        info = zipfile.ZipInfo("a/link")
+        info.external_attr = (0o120777 << 16)
+        zf.writestr(info, "../../outside")
+    with pytest.raises(ValueError, match="refusing link"):
+        extract(tmp_path / "link.zip", tmp_path / "out")
+
+
 def test_extract_rejects_other_files(tmp_path):
     (tmp_path / "plain.txt").write_text("no archive")
     with pytest.raises(ValueError, match="tar or zip"):
@@ -159,3 +205,11 @@ def test_concurrent_processes_do_not_share_a_partial_file(served, tmp_path):
         w.join(60)
     assert [queue.get(timeout=5) for _ in workers] == [PAYLOAD_MD5] * 3
     assert len(faults.requests) == 1  # one fetched it, the others found the verified copy
+
+
+def test_every_released_archive_has_a_checksum():
+    from augmix.data.corrupted import ARCHIVES
+
+    for dataset, (archives, _) in ARCHIVES.items():
+        for url, md5 in archives:
+            assert md5 is not None and len(md5) == 32 and int(md5, 16) >= 0, (dataset, url)

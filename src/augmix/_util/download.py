@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import time
@@ -21,12 +22,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from augmix._util.errors import DownloadError
+
 CHUNK = 1 << 20
 USER_AGENT = "augmix-downloader"
-
-
-class DownloadError(RuntimeError):
-    """A file could not be fetched after every retry."""
 
 
 def cache_dir() -> Path:
@@ -141,9 +140,12 @@ def _fetch(url: str, part: Path, timeout: float, progress: bool, label: str) -> 
 def extract(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Unpack a tar (any compression) or zip archive into ``dest``.
 
-    Members are checked first: absolute paths, ``..`` and links leaving ``dest``
-    are refused. Everything is unpacked into a temporary folder beside ``dest``
-    and each top-level entry renamed into place, so a crash leaves no half tree.
+    Members are checked first: absolute paths and ``..`` are refused, and so is every
+    symbolic or hard link and special file (none of the data sets has any, and a link
+    can point an innocent-looking member outside ``dest``). Tar members are then
+    unpacked through the standard library's "data" filter as a second guard.
+    Everything is unpacked into a temporary folder beside ``dest`` and each top-level
+    entry renamed into place, so a crash leaves no half tree.
     """
     archive, dest = Path(archive), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -154,14 +156,21 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
                 for member in members:
                     _check_member(member.name, archive)
                     if member.issym() or member.islnk():
-                        _check_member(os.path.join(os.path.dirname(member.name), member.linkname), archive)
-                    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+                        raise ValueError(f"{archive}: refusing link {member.name!r} -> {member.linkname!r} "
+                                         f"(the data sets contain no links)")
+                    if not (member.isfile() or member.isdir()):
                         raise ValueError(f"{archive}: refusing special file {member.name!r}")
-                tar.extractall(tmp, members=members)
+                if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+, 3.12+
+                    tar.extractall(tmp, members=members, filter="data")
+                else:
+                    tar.extractall(tmp, members=members)
         elif zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
-                for name in zf.namelist():
-                    _check_member(name, archive)
+                for info in zf.infolist():
+                    _check_member(info.filename, archive)
+                    if stat.S_ISLNK(info.external_attr >> 16):
+                        raise ValueError(f"{archive}: refusing link {info.filename!r} (the data sets "
+                                         f"contain no links)")
                 zf.extractall(tmp)
         else:
             raise ValueError(f"archive must be a tar or zip file, got {archive}")

@@ -6,6 +6,8 @@ import importlib
 import os
 import sys
 
+from augmix._util.errors import AugMixError
+
 # name -> one-line help. Module `augmix.cli.<name>` exposes `add_arguments(parser)` and
 # `run(args) -> int | None`; only the module of the subcommand given is imported.
 COMMANDS: dict[str, str] = {
@@ -38,17 +40,29 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 1000 else text[:997] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. A package error, a bad argument or an unusable file ends as one
+    line on stderr and exit code 2; Ctrl-C as one line (and how to resume) and code 130."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    command = importlib.import_module(f"augmix.cli.{args.command}")
     try:
-        return importlib.import_module(f"augmix.cli.{args.command}").run(args) or 0
-    except (ValueError, FileNotFoundError) as err:
-        print(f"augmix {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return command.run(args) or 0
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (AugMixError, ValueError, OSError) as err:
+        print(f"augmix {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = getattr(command, "resume_hint", None)
+        print(f"augmix {args.command}: interrupted" + (f"; {hint(args)}" if hint else ""), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -22,15 +22,18 @@ from augmix.corruptions.names import CORRUPTIONS, SEVERITIES, check_name, check_
 
 ZENODO = "https://zenodo.org/record"
 # Released archives: dataset -> [(url, md5 or None)] and the folder they extract to.
-ARCHIVES: dict[str, tuple[list[tuple[str, str | None]], str]] = {
+ARCHIVES: dict[str, tuple[list[tuple[str, str]], str]] = {
     "cifar10": ([(f"{ZENODO}/2535967/files/CIFAR-10-C.tar", "56bf5dcef84df0e2308c6dcbcbbd8499")], "CIFAR-10-C"),
     "cifar100": ([(f"{ZENODO}/3555552/files/CIFAR-100-C.tar", "11f0ed0f1191edbf9fa23466ae6021d3")], "CIFAR-100-C"),
     "imagenet": ([(f"{ZENODO}/2235448/files/{name}.tar", md5) for name, md5 in (
         ("noise", "e80562d7f6c3f8834afb1ecf27252745"), ("blur", "2d8e81fdd8e07fef67b9334fa635e45c"),
         ("weather", "33ffea4db4d93fe4a428c40a6ce0c25d"), ("digital", "89157860d7b10d5797849337ca2e5c03"),
         ("extra", "d492dfba5fc162d8ec2c3cd8ee672984"))], "ImageNet-C"),
-    # The record the robustness README names; no checksum for it is published anywhere.
-    "tiny": ([(f"{ZENODO}/2536630/files/Tiny-ImageNet-C.tar", None)], "Tiny-ImageNet-C"),
+    # The record the robustness README names (2536630) has no published checksum; this one
+    # holds the same set with checksums, the 4 extra corruptions in a second archive.
+    "tiny": ([(f"{ZENODO}/8206060/files/Tiny-ImageNet-C.tar", "f9c9a9dbdc11469f0b850190f7ad8be1"),
+              (f"{ZENODO}/8206060/files/Tiny-ImageNet-C-extra.tar", "0db0588d243cf403ef93449ec52b70eb")],
+             "Tiny-ImageNet-C"),
 }
 
 # Published per-file md5 sums of the released .npy files (torch-uncertainty's list).
@@ -191,11 +194,11 @@ class CorruptedImageFolder(torch.utils.data.Dataset):
 
 
 def download_corrupted(root: str | os.PathLike, dataset: str = "cifar10", *, keep_archive: bool = False,
-                       progress: bool = True, urls: Sequence[tuple[str, str | None]] | None = None) -> Path:
+                       progress: bool = True, urls: Sequence[tuple[str, str]] | None = None) -> Path:
     """Download and extract a released set into `root`; returns the extracted folder.
 
     `dataset` is cifar10, cifar100 (about 2.9 GB each), imagenet (five tars, about 62 GB)
-    or tiny. Archives are md5-checked where a sum is published and resumed if interrupted.
+    or tiny. Archives are md5-checked and resumed if interrupted.
     """
     if dataset not in ARCHIVES:
         raise ValueError(f"dataset must be one of {', '.join(ARCHIVES)}, got {dataset!r}")
@@ -203,7 +206,10 @@ def download_corrupted(root: str | os.PathLike, dataset: str = "cifar10", *, kee
     root = Path(root)
     for url, md5 in urls or default_urls:
         archive = download(url, root / url.rsplit("/", 1)[-1], md5=md5, progress=progress)
-        extract(archive, root if dataset != "imagenet" else root / folder)
+        # ImageNet-C's tars and Tiny-ImageNet-C's extra tar hold corruption folders without
+        # the top folder; the other archives hold it.
+        into_folder = dataset == "imagenet" or url.endswith("-extra.tar")
+        extract(archive, root / folder if into_folder else root)
         if not keep_archive:
             archive.unlink()
     return root / folder
