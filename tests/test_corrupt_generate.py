@@ -76,6 +76,69 @@ def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images,
         generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=4, frost_dir=frost_dir)
 
 
+def test_resuming_with_another_chunk_gives_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
+                                                          tmp_path, monkeypatch):
+    real, calls = generate._run_npy_task, []
+
+    def interrupted(task):
+        if len(calls) == 9:
+            raise KeyboardInterrupt("simulated interruption")
+        calls.append(task)
+        return real(task)
+
+    monkeypatch.setattr(generate, "_run_npy_task", interrupted)
+    out = tmp_path / "rechunked"
+    with pytest.raises(KeyboardInterrupt):
+        generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
+                               frost_dir=frost_dir)
+    monkeypatch.setattr(generate, "_run_npy_task", real)
+    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=7,
+                           frost_dir=frost_dir)
+    assert _digests(out) == _digests(cifar_c)
+
+
+def test_a_finished_file_of_the_wrong_size_is_written_again(cifar_c, cifar_images, cifar_labels, frost_dir,
+                                                            tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(cifar_c, out)
+    with open(out / "contrast.npy", "r+b") as f:
+        f.truncate((out / "contrast.npy").stat().st_size - 100)
+    with open(out / "frost.npy", "ab") as f:
+        f.write(b"trailing garbage of an interrupted copy")
+    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
+                           frost_dir=frost_dir)
+    assert _digests(out) == _digests(cifar_c)
+
+
+def test_leftover_temporary_files_are_removed_on_the_next_run(cifar_c, cifar_images, cifar_labels, frost_dir,
+                                                             tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(cifar_c, out)
+    (out / ".contrast.npy.abc123.tmp").write_bytes(b"x" * 1000)
+    (out / ".parts" / "frost").mkdir(parents=True)
+    (out / ".parts" / "frost" / ".s1_00000000-00000010.npy.x.tmp").write_bytes(b"x")
+    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
+                           frost_dir=frost_dir)
+    assert not list(out.rglob("*.tmp"))
+    assert _digests(out) == _digests(cifar_c)
+
+
+def test_a_second_writer_is_refused_at_once(cifar_images, cifar_labels, tmp_path):
+    from augmix._util.lock import FolderBusyError, folder_lock
+
+    out = tmp_path / "busy"
+    with folder_lock(out, wait=False):  # as another `augmix corrupt` on the same --out would
+        with pytest.raises(FolderBusyError, match="in use"):
+            generate.write_cifar_c(cifar_images[:4], cifar_labels[:4], out, names=["contrast"])
+    assert sorted(p.name for p in out.iterdir()) == []  # the refused writer wrote nothing
+    generate.write_cifar_c(cifar_images[:4], cifar_labels[:4], out, names=["contrast"])  # free again
+    assert (out / "contrast.npy").exists()
+
+
 def test_subset_of_severities_is_sliced_by_meta(cifar_images, cifar_labels, tmp_path):
     generate.write_cifar_c(cifar_images[:8], cifar_labels[:8], tmp_path, names=["contrast"], severities=[4, 2])
     images, labels = corrupted.load_cifar_c(tmp_path, "contrast", 4)

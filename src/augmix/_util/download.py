@@ -6,7 +6,6 @@ the next call resumes the ``.part`` with an HTTP Range request.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from augmix._util.errors import DownloadError
+from augmix._util.lock import folder_lock
 
 CHUNK = 1 << 20
 USER_AGENT = "augmix-downloader"
@@ -63,29 +63,12 @@ def download(url: str, dest: str | os.PathLike, *, md5: str | None = None, retri
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Processes fetching into the same folder (e.g. corruption workers) take turns: the
     # later ones find the verified copy instead of writing into the same .part.
-    with _exclusive(dest.parent):
+    with folder_lock(dest.parent, wait=True):
         if dest.exists():
             if md5 is None or md5_file(dest) == md5.lower():
                 return dest
             dest.unlink()  # a stale or corrupt copy: fetch it again
         return _download(url, dest, md5, retries, timeout, progress)
-
-
-@contextlib.contextmanager
-def _exclusive(folder: Path):
-    """An inter-process lock on `folder` itself, so no lock file is left behind (POSIX;
-    elsewhere no locking)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _download(url: str, dest: Path, md5: str | None, retries: int, timeout: float,

@@ -25,6 +25,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
+from augmix._util.lock import folder_lock
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import (
     ALL_CORRUPTIONS,
@@ -34,6 +35,7 @@ from augmix.corruptions.names import (
     check_severity,
 )
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+from augmix.data.folder import ImageFileArray, scan_tree
 
 JPEG_QUALITY = 85
 PARTS = ".parts"
@@ -76,7 +78,14 @@ def corrupt_block(images: np.ndarray, name: str, severity: int, start: int, *, s
 
 
 def _part_path(out: Path, task: Task) -> Path:
-    return out / PARTS / task.name / f"s{task.severity}_{task.start:08d}.npy"
+    # Keyed by both ends: a rerun with another chunk size never takes a part for another.
+    return out / PARTS / task.name / f"s{task.severity}_{task.start:08d}-{task.stop:08d}.npy"
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Temporary files of killed runs (only ever called with the folder's lock held)."""
+    for tmp in out.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _run_npy_task(task: Task) -> int:
@@ -124,11 +133,13 @@ def _execute(fn, tasks: list[Task], job: _Job, workers: int, desc: str) -> None:
 
 
 def _npy_complete(path: Path, shape: tuple[int, ...]) -> bool:
+    """Whether `path` is a finished uint8 array of `shape`, to its exact size in bytes."""
     try:
         existing = np.load(path, mmap_mode="r")
     except (OSError, ValueError):
         return False
-    return existing.shape == shape and existing.dtype == np.uint8
+    return (existing.shape == shape and existing.dtype == np.uint8
+            and path.stat().st_size == existing.offset + existing.nbytes)
 
 
 def _assemble(out: Path, name: str, severities: Sequence[int], n: int, chunk: int,
@@ -139,7 +150,7 @@ def _assemble(out: Path, name: str, severities: Sequence[int], n: int, chunk: in
         np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
         for s in severities:
             for start in range(0, n, chunk):
-                f.write(np.load(_part_path(out, Task(name, s, start, 0))).tobytes())
+                f.write(np.load(_part_path(out, Task(name, s, start, min(start + chunk, n)))).tobytes())
     shutil.rmtree(out / PARTS / name)
 
 
@@ -156,7 +167,15 @@ def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     table = table_for_shape(*images.shape[1:3]) if table is None else get_table(table)
-    out = Path(out)
+    with folder_lock(out, wait=False, what="a corrupted set"):
+        return _write_cifar_c(images, labels, Path(out), names, severities, seed, table, workers, chunk,
+                              frost_dir)
+
+
+def _write_cifar_c(images: np.ndarray, labels: np.ndarray, out: Path, names: list[str],
+                   severities: list[int], seed: int, table: SeverityTable, workers: int, chunk: int,
+                   frost_dir: str | os.PathLike | None) -> Path:
+    _remove_leftovers(out)
     meta = {"severities": list(severities), "seed": seed, "table": table.name, "images": len(images)}
     _check_meta(out, meta)
     n = len(images)
@@ -210,8 +229,6 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
     Images are resized (shorter side to `resize`, bilinear) and centre-cropped to `crop`
     before corruption, as ImageNet-C was (Resize(256) + CenterCrop(224)).
     """
-    from augmix.data.folder import ImageFileArray, scan_tree
-
     names, severities = _check_choice(names, severities)
     paths, _, classes = scan_tree(Path(folder))
     paths = paths[:limit]
@@ -219,6 +236,15 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
         raise FileNotFoundError(f"no images under {folder} (expected {folder}/<class>/<image files>)")
     table = table_for_shape(crop, crop) if table is None else get_table(table)
     out = Path(out)
+    with folder_lock(out, wait=False, what="a corrupted set"):
+        _remove_leftovers(out)
+        _write_tree(paths, out, crop, resize, names, severities, seed, table, workers, chunk, frost_dir)
+    return out
+
+
+def _write_tree(paths: list[Path], out: Path, crop: int, resize: int | None, names: list[str],
+                severities: list[int], seed: int, table: SeverityTable, workers: int, chunk: int,
+                frost_dir: str | os.PathLike | None) -> None:
     _check_meta(out, {"severities": list(severities), "seed": seed, "table": table.name,
                       "images": len(paths), "crop": crop, "resize": resize})
     files = [Path(p.parent.name) / f"{p.stem}.JPEG" for p in paths]
@@ -227,4 +253,3 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
     tasks = [t for t in _tasks(names, severities, len(paths), chunk)
              if not all((out / t.name / str(t.severity) / f).exists() for f in files[t.start:t.stop])]
     _execute(_run_tree_task, tasks, job, workers, "corrupt")
-    return out
