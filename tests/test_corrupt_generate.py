@@ -51,17 +51,23 @@ def test_same_bytes_whatever_the_number_of_processes(cifar_c, cifar_images, cifa
     assert _digests(tmp_path / "p2") == _digests(cifar_c)
 
 
-def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
-                                                          tmp_path, monkeypatch):
+def _interrupt_after(tasks: int, monkeypatch):
+    """Make the generation stop as Ctrl-C would after `tasks` finished tasks; returns the real task."""
     real, calls = generate._run_npy_task, []
 
-    def flaky(task):
-        if len(calls) == 9:
+    def interrupted(task):
+        if len(calls) == tasks:
             raise KeyboardInterrupt("simulated interruption")
         calls.append(task)
         return real(task)
 
-    monkeypatch.setattr(generate, "_run_npy_task", flaky)
+    monkeypatch.setattr(generate, "_run_npy_task", interrupted)
+    return real
+
+
+def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
+                                                          tmp_path, monkeypatch):
+    real = _interrupt_after(9, monkeypatch)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
@@ -78,15 +84,7 @@ def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images,
 
 def test_resuming_with_another_chunk_gives_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
                                                           tmp_path, monkeypatch):
-    real, calls = generate._run_npy_task, []
-
-    def interrupted(task):
-        if len(calls) == 9:
-            raise KeyboardInterrupt("simulated interruption")
-        calls.append(task)
-        return real(task)
-
-    monkeypatch.setattr(generate, "_run_npy_task", interrupted)
+    real = _interrupt_after(9, monkeypatch)
     out = tmp_path / "rechunked"
     with pytest.raises(KeyboardInterrupt):
         generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
