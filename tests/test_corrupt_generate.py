@@ -95,32 +95,37 @@ def test_resuming_with_another_chunk_gives_the_same_bytes(cifar_c, cifar_images,
     assert _digests(out) == _digests(cifar_c)
 
 
-def test_a_finished_file_of_the_wrong_size_is_written_again(cifar_c, cifar_images, cifar_labels, frost_dir,
-                                                            tmp_path):
+def _damaged_copy_repaired(cifar_c, images, labels, frost_dir, out: Path, damage) -> Path:
+    """Copy a finished set, damage the copy, run the same generation on it again."""
     import shutil
 
-    out = tmp_path / "copy"
     shutil.copytree(cifar_c, out)
-    with open(out / "contrast.npy", "r+b") as f:
-        f.truncate((out / "contrast.npy").stat().st_size - 100)
-    with open(out / "frost.npy", "ab") as f:
-        f.write(b"trailing garbage of an interrupted copy")
-    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
-                           frost_dir=frost_dir)
+    damage(out)
+    generate.write_cifar_c(images[:24], labels[:24], out, names=NAMES, seed=3, chunk=10, frost_dir=frost_dir)
+    return out
+
+
+def test_a_finished_file_of_the_wrong_size_is_written_again(cifar_c, cifar_images, cifar_labels, frost_dir,
+                                                            tmp_path):
+    def damage(out: Path) -> None:
+        with open(out / "contrast.npy", "r+b") as f:
+            f.truncate((out / "contrast.npy").stat().st_size - 100)
+        with open(out / "frost.npy", "ab") as f:
+            f.write(b"trailing garbage of an interrupted copy")
+
+    out = _damaged_copy_repaired(cifar_c, cifar_images, cifar_labels, frost_dir, tmp_path / "copy", damage)
     assert _digests(out) == _digests(cifar_c)
 
 
 def test_leftover_temporary_files_are_removed_on_the_next_run(cifar_c, cifar_images, cifar_labels, frost_dir,
                                                              tmp_path):
-    import shutil
+    def leave_temporaries(out: Path) -> None:
+        (out / ".contrast.npy.abc123.tmp").write_bytes(b"x" * 1000)
+        (out / ".parts" / "frost").mkdir(parents=True)
+        (out / ".parts" / "frost" / ".s1_00000000-00000010.npy.x.tmp").write_bytes(b"x")
 
-    out = tmp_path / "copy"
-    shutil.copytree(cifar_c, out)
-    (out / ".contrast.npy.abc123.tmp").write_bytes(b"x" * 1000)
-    (out / ".parts" / "frost").mkdir(parents=True)
-    (out / ".parts" / "frost" / ".s1_00000000-00000010.npy.x.tmp").write_bytes(b"x")
-    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
-                           frost_dir=frost_dir)
+    out = _damaged_copy_repaired(cifar_c, cifar_images, cifar_labels, frost_dir, tmp_path / "copy",
+                                 leave_temporaries)
     assert not list(out.rglob("*.tmp"))
     assert _digests(out) == _digests(cifar_c)
 
