@@ -1,4 +1,4 @@
-"""The JSD consistency loss against the official formula."""
+"""The JSD consistency loss against its definition, written out as sums in float64."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -6,13 +6,13 @@ import torch.nn.functional as F
 from augmix import AugMixLoss, jsd_consistency
 
 
-def official_jsd(logits_clean, logits_aug1, logits_aug2):
-    """cifar.py's consistency term, evaluated in float64 as the reference."""
-    p_clean, p_aug1, p_aug2 = (F.softmax(x.double(), dim=1) for x in (logits_clean, logits_aug1, logits_aug2))
-    p_mixture = torch.clamp((p_clean + p_aug1 + p_aug2) / 3., 1e-7, 1).log()
-    return (F.kl_div(p_mixture, p_clean, reduction='batchmean')
-            + F.kl_div(p_mixture, p_aug1, reduction='batchmean')
-            + F.kl_div(p_mixture, p_aug2, reduction='batchmean')) / 3.
+def jsd_by_definition(logits_clean, logits_aug1, logits_aug2):
+    """JS(p1; p2; p3) = (1/3) sum_i KL(p_i || m), m = mean_i p_i clamped to [1e-7, 1] (the
+    paper's setting), KL summed over classes and averaged over the batch; in float64."""
+    ps = [torch.softmax(x.double(), dim=1) for x in (logits_clean, logits_aug1, logits_aug2)]
+    log_m = ((ps[0] + ps[1] + ps[2]) / 3).clamp(1e-7, 1).log()
+    kls = [torch.where(p > 0, p * (p.clamp_min(1e-300).log() - log_m), 0.0).sum(dim=1) for p in ps]
+    return ((kls[0] + kls[1] + kls[2]) / 3).mean()
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
@@ -22,7 +22,7 @@ def test_matches_reference_with_finite_values_and_gradients(dtype, scale):
     logits = (torch.randn(3 * 16, 10, generator=g) * scale).to(dtype).requires_grad_()
     loss = jsd_consistency(logits)
     assert loss.dtype == torch.float32
-    expected = official_jsd(*logits.detach().chunk(3))
+    expected = jsd_by_definition(*logits.detach().chunk(3))
     assert torch.isfinite(loss)
     assert loss.double().item() == pytest.approx(expected.item(), rel=1e-4, abs=1e-6)
     loss.backward()
@@ -58,7 +58,7 @@ def test_augmix_loss_is_clean_ce_plus_lam_jsd():
     logits = torch.randn(3 * 6, 7, generator=g)
     targets = torch.randint(0, 7, (6,), generator=g)
     clean = logits[:6]
-    expected = F.cross_entropy(clean, targets) + 12 * official_jsd(*logits.chunk(3)).float()
+    expected = F.cross_entropy(clean, targets) + 12 * jsd_by_definition(*logits.chunk(3)).float()
     assert AugMixLoss()(logits, targets).item() == pytest.approx(expected.item(), rel=1e-5)
     assert AugMixLoss(lam=0)(tuple(logits.chunk(3)), targets).item() == pytest.approx(
         F.cross_entropy(clean, targets).item(), rel=1e-6)
@@ -75,3 +75,31 @@ def test_bad_input():
         jsd_consistency(torch.randn(3, 4), torch.randn(3, 4))
     with pytest.raises(ValueError, match="targets"):
         AugMixLoss()(torch.randn(9, 4), torch.zeros(9, dtype=torch.long))
+
+
+@pytest.mark.parametrize("lam", [float("nan"), float("inf"), -1])
+def test_lam_must_be_finite_and_non_negative(lam):
+    with pytest.raises(ValueError, match="lam must be a finite number"):
+        AugMixLoss(lam=lam)
+
+
+def test_wrong_types_name_the_argument():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="clean must be a floating-point torch.Tensor"):
+        jsd_consistency(np.zeros((9, 4), np.float32))
+    with pytest.raises(TypeError, match="aug1 must be"):
+        jsd_consistency(torch.zeros(3, 4), torch.zeros(3, 4, dtype=torch.long), torch.zeros(3, 4))
+    for targets in (torch.zeros(3), [0, 1, 2]):
+        with pytest.raises(TypeError, match="targets must be an integer torch.Tensor"):
+            AugMixLoss()(torch.randn(9, 4), targets)
+
+
+def test_empty_batch_and_negative_probabilities_are_refused():
+    with pytest.raises(ValueError, match="empty"):
+        AugMixLoss()(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long))
+    p = torch.full((3, 4), 0.25)
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        jsd_consistency(p, p, p - 0.5, probs=True)
+    assert jsd_consistency(p, p, p, probs=True).item() == 0
+
