@@ -130,6 +130,49 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(cifar_c, cifar_ima
     assert _digests(out) == _digests(cifar_c)
 
 
+def _cifar_c_folder(folder: Path, images: np.ndarray, labels: np.ndarray, meta: dict | None) -> Path:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "contrast.npy", images)
+    np.save(folder / "labels.npy", labels)
+    if meta is not None:
+        (folder / "meta.json").write_text(json.dumps(meta))
+    return folder
+
+
+@pytest.mark.parametrize("shape", [(10, 32, 32, 1), (10, 32, 32, 4)])
+def test_cifar_c_with_other_than_three_channels_is_refused(tmp_path, shape):
+    folder = _cifar_c_folder(tmp_path, np.zeros(shape, np.uint8), np.zeros(10, np.uint8), None)
+    with pytest.raises(ValueError, match=r"expected uint8 \(5 x N, H, W, 3\)"):
+        corrupted.load_cifar_c(folder, "contrast", 1, verify=False)
+
+
+def test_meta_listing_fewer_severities_than_blocks_is_refused(tmp_path):
+    folder = _cifar_c_folder(tmp_path, np.zeros((10, 32, 32, 3), np.uint8), np.zeros(10, np.uint8),
+                             {"severities": [1], "images": 2})
+    with pytest.raises(ValueError, match=r"expected uint8 \(1 x 2, H, W, 3\)"):
+        corrupted.load_cifar_c(folder, "contrast", 1)
+
+
+@pytest.mark.parametrize("meta", [{"severities": [1, 1]}, {"severities": [0, 6]}, {"severities": "12345"},
+                                  {"images": 2}])
+def test_malformed_meta_is_refused_naming_the_file(tmp_path, meta):
+    folder = _cifar_c_folder(tmp_path, np.zeros((10, 32, 32, 3), np.uint8), np.zeros(10, np.uint8), meta)
+    with pytest.raises(ValueError, match="meta.json"):
+        corrupted.load_cifar_c(folder, "contrast", 1)
+
+
+def test_corrupted_images_of_another_size_than_the_clean_ones_are_refused(tmp_path):
+    from augmix.evaluation.sources import CleanSet, corrupted_sets
+
+    folder = _cifar_c_folder(tmp_path, np.zeros((10, 64, 64, 3), np.uint8), np.zeros(10, np.uint8), None)
+    clean = CleanSet(np.zeros((2, 32, 32, 3), np.uint8), np.zeros(2, np.int64), "cifar10")
+    sets, _ = corrupted_sets(str(folder), clean, ["contrast"], [1], verify=False)
+    with pytest.raises(ValueError, match="64x64x3, the clean test images 32x32x3"):
+        list(sets)
+
+
 def test_a_second_writer_is_refused_at_once(cifar_images, cifar_labels, tmp_path):
     from augmix._util.lock import FolderBusyError, folder_lock
 

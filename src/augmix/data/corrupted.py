@@ -96,9 +96,24 @@ def _released_dataset(folder: Path) -> str:
                      f"nor CIFAR-100-C's published sum (pass verify=False for other copies)")
 
 
-def _severities(folder: Path) -> list[int]:
-    meta = folder / "meta.json"
-    return json.loads(meta.read_text())["severities"] if meta.is_file() else list(SEVERITIES)
+def _layout(folder: Path) -> tuple[list[int], int | None]:
+    """(severity blocks in file order, images per block or None if unknown) of a CIFAR-C folder.
+
+    A released set has the five severities; one written by `augmix corrupt` says in meta.json."""
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        return list(SEVERITIES), None
+    try:
+        meta = json.loads(meta_path.read_text())
+        severities, n = meta["severities"], meta.get("images")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{meta_path}: not the meta.json `augmix corrupt` writes ({err})") from None
+    if (not isinstance(severities, list) or not severities or len(set(severities)) != len(severities)
+            or not all(isinstance(v, int) and v in SEVERITIES for v in severities)
+            or not (n is None or (isinstance(n, int) and n > 0))):
+        raise ValueError(f"{meta_path}: severities must be distinct values of 1..5 and images a positive "
+                         f"count, got {severities!r} and {n!r}")
+    return severities, n
 
 
 def load_cifar_c(root: str | os.PathLike, corruption: str, severity: int, *, mmap: bool = True,
@@ -114,7 +129,7 @@ def load_cifar_c(root: str | os.PathLike, corruption: str, severity: int, *, mma
     path = folder / f"{corruption}.npy"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found (the CIFAR-C set in {folder} lacks {corruption})")
-    severities = _severities(folder)
+    severities, per_block = _layout(folder)
     if severity not in severities:
         raise ValueError(f"{folder} holds severities {severities}, not {severity}")
     if verify and not (folder / "meta.json").is_file():
@@ -126,8 +141,10 @@ def load_cifar_c(root: str | os.PathLike, corruption: str, severity: int, *, mma
     images = np.load(path, mmap_mode="r" if mmap else None)
     labels = np.load(folder / "labels.npy")
     blocks = len(severities)
-    if images.ndim != 4 or images.dtype != np.uint8 or len(images) % blocks or len(labels) != len(images):
-        raise ValueError(f"{path}: expected uint8 ({blocks} x N, H, W, 3) with as many labels, got "
+    rows = f"{blocks} x {per_block}" if per_block else f"{blocks} x N"
+    if (images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] != 3 or len(images) % blocks
+            or len(labels) != len(images) or (per_block and len(images) != blocks * per_block)):
+        raise ValueError(f"{path}: expected uint8 ({rows}, H, W, 3) images with as many labels, got "
                          f"{images.dtype} {images.shape} and {len(labels)} labels")
     n = len(images) // blocks
     block = slice(severities.index(severity) * n, (severities.index(severity) + 1) * n)

@@ -101,6 +101,11 @@ def _released_cifar_c(root: Path, clean: CleanSet, names, severities, verify: bo
     for name in names:
         for severity in severities:
             images, labels = load_cifar_c(root, name, severity, verify=verify)
+            if images.shape[1:] != tuple(clean.images.shape[1:]):
+                raise ValueError(f"{root}: {name} images are {images.shape[1]}x{images.shape[2]}x"
+                                 f"{images.shape[3]}, the clean test images "
+                                 f"{'x'.join(map(str, clean.images.shape[1:]))}; is this the corrupted "
+                                 f"copy of another data set?")
             yield name, severity, images[:clean.limit], labels[:clean.limit]
 
 
