@@ -53,3 +53,38 @@ def test_clean_sets(tmp_path, cifar10_root):
         clean_test_set(str(tmp_path), "mnist")
     with pytest.raises(ValueError, match="limit must be >= 1"):
         clean_test_set(None, "synthetic", limit=0)
+
+
+def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
+    from augmix.data.folder import read_rgb
+
+    Image.fromarray(np.full((4, 4), 32768, np.uint16)).save(tmp_path / "half.png")
+    Image.fromarray(np.full((4, 4), 65535, np.uint16)).save(tmp_path / "full.png")
+    assert np.asarray(read_rgb(tmp_path / "half.png")).tolist() == [[[128] * 3] * 4] * 4
+    assert np.asarray(read_rgb(tmp_path / "full.png")).max() == 255
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image", "truncated"])
+def test_unreadable_images_are_errors_naming_the_file(tmp_path, content):
+    from augmix.data.folder import ImageFolder
+
+    (tmp_path / "cls").mkdir()
+    path = tmp_path / "cls" / "bad.png"
+    if content == "truncated":
+        Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 7).save(path)
+        path.write_bytes(path.read_bytes()[:-40])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"bad\.png: cannot read the image"):
+        ImageFolder(tmp_path)[0]
+    with pytest.raises(ValueError, match=r"bad\.png: cannot read the image"):
+        ImageFileArray([path], 32)[0:1]
+
+
+def test_a_decompression_bomb_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    from augmix.data.folder import read_rgb
+
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64x64 is then over twice the limit
+    with pytest.raises(ValueError, match=r"big\.png: cannot read the image"):
+        read_rgb(tmp_path / "big.png")

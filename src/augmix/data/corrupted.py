@@ -15,10 +15,10 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from augmix._util.download import download, extract, md5_file
 from augmix.corruptions.names import CORRUPTIONS, SEVERITIES, check_name, check_severity
+from augmix.data.folder import read_rgb, scan_tree
 
 ZENODO = "https://zenodo.org/record"
 # Released archives: dataset -> [(url, md5 or None)] and the folder they extract to.
@@ -190,7 +190,6 @@ class CorruptedImageFolder(torch.utils.data.Dataset):
 
     def __init__(self, root: str | os.PathLike, corruption: str, severity: int,
                  transform: Callable | None = None):
-        from augmix.data.folder import scan_tree
 
         folder = Path(root) / check_name(corruption) / str(check_severity(severity))
         if not folder.is_dir():
@@ -203,8 +202,7 @@ class CorruptedImageFolder(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int):
-        with Image.open(self.paths[index]) as image:
-            image = image.convert("RGB")
+        image = read_rgb(self.paths[index])
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.labels[index])

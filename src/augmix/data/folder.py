@@ -21,6 +21,29 @@ from augmix.data.transforms import CenterCrop, Compose, imagenet_eval
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
+_SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
+
+
+def read_rgb(path: str | os.PathLike) -> Image.Image:
+    """An image file as an 8-bit RGB PIL image.
+
+    16-bit images are scaled to 8 bits (not clipped at 255, which is what Pillow's
+    convert does); an unreadable, truncated or oversized file is a ValueError naming it.
+    """
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in _SIXTEEN_BIT:
+                wide = np.asarray(image).astype(np.uint32)
+                image = Image.fromarray(((wide * 255 + 32767) // 65535).astype(np.uint8), mode="L")
+            elif image.mode in ("I", "F"):
+                raise ValueError(f"{image.mode!r} ({'32-bit integer' if image.mode == 'I' else 'float'}) "
+                                 f"pixels have no standard 8-bit scale; convert the file to 8 or 16 bits")
+            return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise ValueError(f"{path}: cannot read the image ({err})") from None
+
+
 class ImageFolder(torch.utils.data.Dataset):
     """`(PIL RGB image, label)` pairs, or `(transform(image), label)`."""
 
@@ -51,8 +74,7 @@ class ImageFolder(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int):
         path, label = self.samples[index]
-        with Image.open(path) as image:
-            image = image.convert("RGB")
+        image = read_rgb(path)
         if self.transform is not None:
             image = self.transform(image)
         return image, label
@@ -82,11 +104,11 @@ class ImageFileArray:
         return len(self.paths)
 
     def _load(self, path: Path) -> np.ndarray:
-        with Image.open(path) as image:
-            try:
-                return np.asarray(self.transform(image.convert("RGB")))
-            except ValueError as err:
-                raise ValueError(f"{path}: {err}") from None
+        image = read_rgb(path)
+        try:
+            return np.asarray(self.transform(image))
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
 
     def __getitem__(self, index: slice) -> np.ndarray:
         if not isinstance(index, slice):
