@@ -340,3 +340,10 @@ def test_docs_python_example_runs():
     text = (Path(__file__).resolve().parents[1] / "docs" / "corruptions.md").read_text()
     code = text.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "docs/corruptions.md", "exec"), {})
+
+
+def test_inputs_that_would_share_an_output_are_refused(image_folder, tmp_path):
+    Image.open(image_folder / "n01" / "img_0.png").save(image_folder / "n01" / "img_0.jpg")
+    with pytest.raises(ValueError, match=r"img_0\.(jpg|png) and .*img_0\.(jpg|png) would both be written"):
+        generate.write_imagenet_c(image_folder, tmp_path / "out", crop=64, names=["contrast"], severities=[1])
+    assert not (tmp_path / "out" / "contrast").exists()

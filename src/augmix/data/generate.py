@@ -242,12 +242,25 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
     return out
 
 
+def _output_names(paths: list[Path]) -> list[Path]:
+    """<class>/<stem>.JPEG for every input, refusing inputs that would share one output."""
+    files, seen = [], {}
+    for path in paths:
+        name = Path(path.parent.name) / f"{path.stem}.JPEG"
+        if name in seen:
+            raise ValueError(f"{seen[name]} and {path} would both be written as {name}; rename one "
+                             f"(the corrupted tree keeps the class folder and file stem)")
+        seen[name] = path
+        files.append(name)
+    return files
+
+
 def _write_tree(paths: list[Path], out: Path, crop: int, resize: int | None, names: list[str],
                 severities: list[int], seed: int, table: SeverityTable, workers: int, chunk: int,
                 frost_dir: str | os.PathLike | None) -> None:
     _check_meta(out, {"severities": list(severities), "seed": seed, "table": table.name,
                       "images": len(paths), "crop": crop, "resize": resize})
-    files = [Path(p.parent.name) / f"{p.stem}.JPEG" for p in paths]
+    files = _output_names(paths)
     job = _Job(ImageFileArray(paths, crop, resize, threads=1), out, seed, table,
                None if frost_dir is None else str(frost_dir), files)
     tasks = [t for t in _tasks(names, severities, len(paths), chunk)
