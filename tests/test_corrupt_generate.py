@@ -346,4 +346,13 @@ def test_inputs_that_would_share_an_output_are_refused(image_folder, tmp_path):
     Image.open(image_folder / "n01" / "img_0.png").save(image_folder / "n01" / "img_0.jpg")
     with pytest.raises(ValueError, match=r"img_0\.(jpg|png) and .*img_0\.(jpg|png) would both be written"):
         generate.write_imagenet_c(image_folder, tmp_path / "out", crop=64, names=["contrast"], severities=[1])
-    assert not (tmp_path / "out" / "contrast").exists()
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_images_in_subfolders_keep_their_class_and_path(image_folder, tmp_path):
+    (image_folder / "n01" / "deeper").mkdir()
+    (image_folder / "n01" / "img_0.png").rename(image_folder / "n01" / "deeper" / "img_0.png")
+    out = generate.write_imagenet_c(image_folder, tmp_path / "out", crop=64, names=["contrast"], severities=[1])
+    written = sorted(str(p.relative_to(out / "contrast" / "1")) for p in out.rglob("*.JPEG"))
+    assert written == ["n01/deeper/img_0.JPEG", "n01/img_1.JPEG", "n01/img_2.JPEG",
+                       "n02/img_0.JPEG", "n02/img_1.JPEG", "n02/img_2.JPEG"]

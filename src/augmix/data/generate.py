@@ -230,23 +230,26 @@ def write_imagenet_c(folder: str | os.PathLike, out: str | os.PathLike, *, crop:
     before corruption, as ImageNet-C was (Resize(256) + CenterCrop(224)).
     """
     names, severities = _check_choice(names, severities)
-    paths, _, classes = scan_tree(Path(folder))
+    paths, labels, classes = scan_tree(Path(folder))
     paths = paths[:limit]
     if not paths:
         raise FileNotFoundError(f"no images under {folder} (expected {folder}/<class>/<image files>)")
+    files = _output_names(Path(folder), paths, [classes[label] for label in labels[:limit]])
     table = table_for_shape(crop, crop) if table is None else get_table(table)
     out = Path(out)
     with folder_lock(out, wait=False, what="a corrupted set"):
         _remove_leftovers(out)
-        _write_tree(paths, out, crop, resize, names, severities, seed, table, workers, chunk, frost_dir)
+        _write_tree(paths, files, out, crop, resize, names, severities, seed, table, workers, chunk, frost_dir)
     return out
 
 
-def _output_names(paths: list[Path]) -> list[Path]:
-    """<class>/<stem>.JPEG for every input, refusing inputs that would share one output."""
+def _output_names(root: Path, paths: list[Path], classes: list[str]) -> list[Path]:
+    """<class>/<path below the class folder>.JPEG for every input, refusing inputs that would
+    share one output (a.png and a.jpg)."""
     files, seen = [], {}
-    for path in paths:
-        name = Path(path.parent.name) / f"{path.stem}.JPEG"
+    for path, cls in zip(paths, classes):
+        name = path.relative_to(root / cls).with_suffix(".JPEG")
+        name = Path(cls) / name
         if name in seen:
             raise ValueError(f"{seen[name]} and {path} would both be written as {name}; rename one "
                              f"(the corrupted tree keeps the class folder and file stem)")
@@ -255,12 +258,11 @@ def _output_names(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _write_tree(paths: list[Path], out: Path, crop: int, resize: int | None, names: list[str],
+def _write_tree(paths: list[Path], files: list[Path], out: Path, crop: int, resize: int | None, names: list[str],
                 severities: list[int], seed: int, table: SeverityTable, workers: int, chunk: int,
                 frost_dir: str | os.PathLike | None) -> None:
     _check_meta(out, {"severities": list(severities), "seed": seed, "table": table.name,
                       "images": len(paths), "crop": crop, "resize": resize})
-    files = _output_names(paths)
     job = _Job(ImageFileArray(paths, crop, resize, threads=1), out, seed, table,
                None if frost_dir is None else str(frost_dir), files)
     tasks = [t for t in _tasks(names, severities, len(paths), chunk)
