@@ -99,15 +99,44 @@ def test_download_with_wrong_checksum_keeps_nothing(tmp_path):
     assert not any((tmp_path / "data").rglob("*batch*"))
 
 
-def test_malicious_pickle_is_refused(tmp_path):
+def _cifar_folder_of(tmp_path, write) -> None:
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
+    for name, _ in LAYOUTS["cifar10"].train + LAYOUTS["cifar10"].test:
+        write(folder / name)
 
+
+def test_malicious_pickle_is_refused(tmp_path):
     class Evil:
         def __reduce__(self):
             return (print, ("pwned",))
 
-    for name, _ in LAYOUTS["cifar10"].train + LAYOUTS["cifar10"].test:
-        _dump(folder / name, {b"data": Evil()})
-    with pytest.raises(pickle.UnpicklingError, match=r"refers to .*print, which a CIFAR batch never does"):
+    _cifar_folder_of(tmp_path, lambda path: _dump(path, {b"data": Evil()}))
+    with pytest.raises(ValueError, match=r"refers to .*print, which a CIFAR batch never does"):
+        load_cifar(tmp_path, verify=False)
+
+
+@pytest.mark.parametrize("case, match", [
+    ("float pixels", r"expected uint8 rows of 3072 bytes, got float64"),
+    ("no labels", r"no 'labels' entry"),
+    ("wrong label count", r"one integer label per image \(2\)"),
+    ("empty file", r"data_batch_1: not a readable CIFAR batch"),
+    ("truncated", r"data_batch_1: not a readable CIFAR batch"),
+    ("a list", r"data_batch_1: not a CIFAR batch \(a pickled list"),
+])
+def test_malformed_batches_are_clear_errors_naming_the_file(tmp_path, case, match):
+    good = {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]}
+    batches = {"float pixels": {**good, b"data": np.zeros((2, 3072))}, "no labels": {b"data": good[b"data"]},
+               "wrong label count": {**good, b"labels": [0]}, "a list": [1, 2]}
+
+    def write(path):
+        if case == "empty file":
+            path.write_bytes(b"")
+        elif case == "truncated":
+            path.write_bytes(pickle.dumps(good)[:-20])
+        else:
+            _dump(path, batches[case])
+
+    _cifar_folder_of(tmp_path, write)
+    with pytest.raises(ValueError, match=match):
         load_cifar(tmp_path, verify=False)

@@ -91,8 +91,21 @@ def _unpickle(path: Path, md5: str, verify: bool) -> dict:
         except ValueError as err:
             raise ValueError(f"{err}; this is not the released file (for a re-encoded or "
                              "subset copy, read it with verify=False / --no-verify)") from None
-    with open(path, "rb") as f:
-        return _SafeUnpickler(f, encoding="bytes").load()
+    try:
+        with open(path, "rb") as f:
+            batch = _SafeUnpickler(f, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, UnicodeDecodeError, MemoryError) as err:
+        raise ValueError(f"{path}: not a readable CIFAR batch ({type(err).__name__}: {err})") from None
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path}: not a CIFAR batch (a pickled {type(batch).__name__}, expected a dict)")
+    return batch
+
+
+def _field(batch: dict, key: bytes, path: Path) -> np.ndarray:
+    if key not in batch:
+        raise ValueError(f"{path}: not a CIFAR batch (no {key.decode()!r} entry)")
+    return np.asarray(batch[key])
 
 
 def load_cifar(root: str | os.PathLike, train: bool = True, dataset: str = "cifar10",
@@ -102,12 +115,16 @@ def load_cifar(root: str | os.PathLike, train: bool = True, dataset: str = "cifa
     folder = find_cifar(root, dataset)
     images, labels = [], []
     for name, md5 in layout.train if train else layout.test:
-        batch = _unpickle(folder / name, md5, verify)
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        if data.ndim != 2 or data.shape[1] != 3072:
-            raise ValueError(f"{folder / name}: expected rows of 3072 bytes, got shape {data.shape}")
+        path = folder / name
+        batch = _unpickle(path, md5, verify)
+        data, label = _field(batch, b"data", path), _field(batch, layout.label_key, path)
+        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+            raise ValueError(f"{path}: expected uint8 rows of 3072 bytes, got {data.dtype} {data.shape}")
+        if label.ndim != 1 or len(label) != len(data) or not np.issubdtype(label.dtype, np.integer):
+            raise ValueError(f"{path}: expected one integer label per image ({len(data)}), got "
+                             f"{label.dtype} {label.shape}")
         images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-        labels.append(np.asarray(batch[layout.label_key], dtype=np.int64))
+        labels.append(label.astype(np.int64))
     return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
 
 
