@@ -356,3 +356,12 @@ def test_images_in_subfolders_keep_their_class_and_path(image_folder, tmp_path):
     written = sorted(str(p.relative_to(out / "contrast" / "1")) for p in out.rglob("*.JPEG"))
     assert written == ["n01/deeper/img_0.JPEG", "n01/img_1.JPEG", "n01/img_2.JPEG",
                        "n02/img_0.JPEG", "n02/img_1.JPEG", "n02/img_2.JPEG"]
+
+
+def test_a_truncated_cifar_c_file_is_a_clear_error(tmp_path):
+    folder = _cifar_c_folder(tmp_path, np.zeros((10, 32, 32, 3), np.uint8), np.zeros(10, np.uint8), None)
+    with open(folder / "contrast.npy", "r+b") as f:
+        f.truncate(5000)
+    with pytest.raises(ValueError, match=r"contrast.npy: not a complete .npy array .*truncated"):
+        corrupted.load_cifar_c(folder, "contrast", 1, verify=False)
+

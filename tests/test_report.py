@@ -106,7 +106,10 @@ def test_record_validation_errors(tmp_path):
     with pytest.raises(ValueError, match=r"unknown results record fields \['extra'\]"):
         ResultsRecord.from_json(bad)
     bad.write_text("{not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(ValueError, match=r"bad.json is not a results record \(JSON written by `augmix eval`\)"):
+        ResultsRecord.from_json(bad)
+    bad.write_bytes(bytes(range(256)))  # e.g. a checkpoint given by mistake
+    with pytest.raises(ValueError, match=r"bad.json is not a results record .*codec"):
         ResultsRecord.from_json(bad)
     with pytest.raises(FileNotFoundError, match="results record not found"):
         ResultsRecord.from_json(tmp_path / "missing.json")

@@ -116,6 +116,14 @@ def _layout(folder: Path) -> tuple[list[int], int | None]:
     return severities, n
 
 
+def _read_npy(path: Path, mmap: bool) -> np.ndarray:
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: not a complete .npy array ({err}); a truncated download or copy? "
+                         f"Fetch or write it again") from None
+
+
 def load_cifar_c(root: str | os.PathLike, corruption: str, severity: int, *, mmap: bool = True,
                  verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 32, 32, 3), labels int64 (N,)) of one corruption at one severity.
@@ -138,8 +146,7 @@ def load_cifar_c(root: str | os.PathLike, corruption: str, severity: int, *, mma
         if _md5_cached(path) != expected:
             raise ValueError(f"md5 mismatch for {path}: expected {expected} (published for "
                              f"{ARCHIVES[dataset][1]}), got {_md5_cached(path)}")
-    images = np.load(path, mmap_mode="r" if mmap else None)
-    labels = np.load(folder / "labels.npy")
+    images, labels = _read_npy(path, mmap), _read_npy(folder / "labels.npy", False)
     blocks = len(severities)
     rows = f"{blocks} x {per_block}" if per_block else f"{blocks} x N"
     if (images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] != 3 or len(images) % blocks

@@ -163,8 +163,8 @@ class ResultsRecord:
             raise FileNotFoundError(f"results record not found: {path}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON: {err}") from err
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path} is not a results record (JSON written by `augmix eval`): {err}") from None
         try:
             return cls.from_dict(data)
         except (ValueError, TypeError) as err:
