@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from augmix._util.convert import nchw_to_nhwc
 from augmix._util.download import check_md5, download, extract
 from augmix.data.arrays import ArrayImageDataset
 
@@ -106,7 +107,7 @@ def load_cifar(root: str | os.PathLike, train: bool = True, dataset: str = "cifa
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         if data.ndim != 2 or data.shape[1] != 3072:
             raise ValueError(f"{folder / name}: expected rows of 3072 bytes, got shape {data.shape}")
-        images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        images.append(nchw_to_nhwc(data.reshape(-1, 3, 32, 32)))
         labels.append(np.asarray(batch[layout.label_key], dtype=np.int64))
     return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
 
