@@ -5,10 +5,11 @@ import torch
 from PIL import Image
 
 from augmix import BatchAugMix
+from augmix._util.convert import image_to_tensor
 from augmix.augment import cpu_kernel as batch_cpu
-from augmix.augment.augmix import ALL_OPS, mix, to_tensor
-from augmix.augment.batch import BatchPlan
+from augmix.augment.augmix import mix
 from augmix.augment.ops import pil as pil_ops
+from augmix.augment.plan import ALL_OPS, BatchPlan
 
 pytestmark = pytest.mark.skipif(not batch_cpu.available(), reason="numba is not installed")
 
@@ -40,7 +41,7 @@ def _nchw(arrays):
 
 def _compiled_op(images: np.ndarray, name: str, param, fill) -> np.ndarray:
     engine = BatchAugMix(compiled=True, fill=fill, threads=2)
-    out = engine.apply(_nchw(images), _single_op_plan(name, param, len(images)))
+    out = engine.apply_plan(_nchw(images), _single_op_plan(name, param, len(images)))
     levels = (out * 255).round()
     assert (levels - out * 255).abs().max() < 1e-3  # whole grey levels: nothing mixed in
     levels = levels.to(torch.uint8)
@@ -95,8 +96,8 @@ def test_whole_mixes_equal_the_per_image_path(kwargs, cifar_images):
     """The chains are byte-identical; only the float mixing could round differently."""
     engine = BatchAugMix(seed=0, compiled=True, **kwargs)
     plan = engine.sample_plan(len(cifar_images), (32, 32))
-    got = engine.apply(_nchw(cifar_images), plan)
-    expected = torch.stack([mix(Image.fromarray(a), p, to_tensor).image
+    got = engine.apply_plan(_nchw(cifar_images), plan)
+    expected = torch.stack([mix(Image.fromarray(a), p, image_to_tensor).image
                             for a, p in zip(cifar_images, plan.to_mix_plans())])
     assert (got - expected).abs().max() <= 1e-6
 
@@ -115,11 +116,11 @@ def test_apply_writes_into_a_given_output_even_a_strided_one(cifar_images):
     x = _nchw(cifar_images[:8])
     engine = BatchAugMix(seed=2, compiled=True)
     plan = engine.sample_plan(8, (32, 32))
-    expected = engine.apply(x, plan)
+    expected = engine.apply_plan(x, plan)
     contiguous = torch.empty_like(expected)
-    assert engine.apply(x, plan, out=contiguous) is contiguous and torch.equal(contiguous, expected)
+    assert engine.apply_plan(x, plan, out=contiguous) is contiguous and torch.equal(contiguous, expected)
     strided = torch.empty((8, 32, 32, 3)).permute(0, 3, 1, 2)  # channels-last memory
-    assert engine.apply(x, plan, out=strided) is strided and torch.equal(strided, expected)
+    assert engine.apply_plan(x, plan, out=strided) is strided and torch.equal(strided, expected)
 
 
 def test_engine_choice_and_errors(monkeypatch, cifar_images):

@@ -82,10 +82,15 @@ def test_resize_and_center_crop_follow_torchvision_geometry():
     assert imagenet_eval(224, 256)(_ramp(300, 260)).size == (224, 224)
 
 
-def test_compose_requires_a_generator_for_random_steps():
-    with pytest.raises(ValueError, match="RandomCrop is random"):
-        Compose([RandomCrop(32, 4)])(_ramp())
-    assert cifar_train()(_ramp(), np.random.default_rng(0)).size == (32, 32)
+def test_without_a_generator_random_steps_draw_from_their_own_seed():
+    rng = np.random.default_rng(0)
+    assert cifar_train()(_ramp(), rng).size == (32, 32)
+    seeded = [Compose([RandomCrop(32, 4, seed=3), RandomHorizontalFlip(seed=4)]) for _ in range(2)]
+    first, second = ([np.asarray(c(_ramp())) for _ in range(8)] for c in seeded)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert len({a.tobytes() for a in first}) > 1
+    crop = RandomResizedCrop(16, seed=1)
+    assert np.array_equal(np.asarray(crop(_ramp(64, 48))), np.asarray(RandomResizedCrop(16, seed=1)(_ramp(64, 48))))
 
 
 @pytest.mark.parametrize("make, message", [

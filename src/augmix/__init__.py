@@ -7,8 +7,9 @@
 import sys as _sys
 
 from augmix.augment import ops
-from augmix.augment.augmix import AugMix, AugMixResult, MixPlan, OpCall
-from augmix.augment.batch import BatchAugMix, BatchPlan
+from augmix.augment.augmix import AugMix, AugMixResult
+from augmix.augment.batch import BatchAugMix
+from augmix.augment.plan import BatchPlan, MixPlan, OpCall
 from augmix.data.augmix_dataset import AugMixDataset
 from augmix.evaluation import metrics
 from augmix.loss import AugMixLoss, jsd_consistency

@@ -16,28 +16,30 @@ from __future__ import annotations
 import ctypes
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from augmix.augment import cpu_kernel as batch_cpu
-from augmix.augment.augmix import (
-    INT_OPS,
-    LEVEL_LOW,
-    PARAMETERLESS_OPS,
-    RANDOM_DEPTHS,
-    SIGN_FLIP_ABOVE,
-    SIGNED_OPS,
-    MixPlan,
-    OpCall,
-    check_params,
-    magnitude,
-    op_names,
-)
+from augmix._util.convert import mean_std, normalize_, to_unit_float
 from augmix.augment.ops import tensor as tensor_ops
+from augmix.augment.plan import (
+    PARAMETERLESS_OPS,
+    SIGNED_OPS,
+    BatchPlan,
+    ProcessGenerator,
+    check_params,
+    sample_batch_plan,
+)
+
+
+def _cpu_kernel():
+    """`augmix.augment.cpu_kernel`, imported when a BatchAugMix is first made (the command
+    line's help imports `augmix` and must not import the kernel)."""
+    from augmix.augment import cpu_kernel
+    return cpu_kernel
+
 
 # Rows transformed at once on the CPU: enough to amortize the per-call cost, small enough to
 # stay in cache (large temporaries cost page faults on every call).
@@ -67,84 +69,26 @@ def empty_output(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
     return out
 
 
-@dataclass(frozen=True)
-class BatchPlan:
-    """Everything BatchAugMix drew for N samples (CPU tensors).
-
-    `ops[n, k, d]` indexes `names` for step d of chain k of sample n (-1 past the
-    chain's depth); `params` holds the op's signed parameter (0 for the ops
-    without one) and `levels` the drawn level.
-    """
-    names: tuple[str, ...]
-    ops: torch.Tensor            # int64 (N, width, max_depth)
-    levels: torch.Tensor         # float64 (N, width, max_depth)
-    params: torch.Tensor         # float64 (N, width, max_depth)
-    chain_weights: torch.Tensor  # float32 (N, width), rows sum to 1
-    skip_weights: torch.Tensor   # float32 (N,)
-
-    def __len__(self) -> int:
-        return self.ops.shape[0]
-
-    def to_mix_plans(self) -> list[MixPlan]:
-        """The same draws as per-image plans (for `augmix.augment.mix`, inspection and tests)."""
-        plans = []
-        for n in range(len(self)):
-            chains = []
-            for k in range(self.ops.shape[1]):
-                calls = []
-                for d in range(self.ops.shape[2]):
-                    index = int(self.ops[n, k, d])
-                    if index < 0:
-                        break
-                    name = self.names[index]
-                    if name in PARAMETERLESS_OPS:
-                        calls.append(OpCall(name, None))
-                        continue
-                    param = float(self.params[n, k, d])
-                    calls.append(OpCall(name, int(param) if name in INT_OPS else param,
-                                        float(self.levels[n, k, d])))
-                chains.append(tuple(calls))
-            plans.append(MixPlan(self.chain_weights[n].numpy(), np.float32(self.skip_weights[n]),
-                                 tuple(chains)))
-        return plans
-
-
-def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int, int], *,
-                      severity: float = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
-                      all_ops: bool = False) -> BatchPlan:
-    """Draw AugMix plans for `n` images of `image_size` = (width, height), each independently.
-
-    The draws are made on the generator's device and returned on the CPU (a few numbers per
-    sample), so a CPU generator gives the same plan whatever device the images are on.
-    """
-    check_params(severity, width, depth, alpha)
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    names = op_names(all_ops)
-    max_depth = depth if depth > 0 else RANDOM_DEPTHS[1]
-    g, device = generator, generator.device
-    shape = (n, width, max_depth)
-    ops = torch.randint(len(names), shape, generator=g, device=device)
-    if depth < 0:
-        depths = torch.randint(RANDOM_DEPTHS[0], RANDOM_DEPTHS[1] + 1, (n, width), generator=g, device=device)
-        ops = torch.where(torch.arange(max_depth, device=device) < depths[..., None], ops, -1)
-    uniform = torch.rand(shape, generator=g, dtype=torch.float64, device=device)
-    levels = LEVEL_LOW + (severity - LEVEL_LOW) * uniform
-    flip = torch.rand(shape, generator=g, dtype=torch.float64, device=device) > SIGN_FLIP_ABOVE
-    params = torch.zeros(shape, dtype=torch.float64, device=device)
-    for index, name in enumerate(names):
-        if name in PARAMETERLESS_OPS:
-            continue
-        value = magnitude(name, levels, *image_size)
-        if name in SIGNED_OPS:
-            value = torch.where(flip, -value, value)
-        params = torch.where(ops == index, value, params)
-    concentration = torch.full((n, width), float(alpha), dtype=torch.float64, device=device)
-    chain_weights = torch._sample_dirichlet(concentration, generator=g).float()
-    pair = torch._sample_dirichlet(torch.full((n, 2), float(alpha), dtype=torch.float64, device=device),
-                                   generator=g)
-    return BatchPlan(names, ops.cpu(), levels.cpu(), params.cpu(), chain_weights.cpu(),
-                     pair[:, 0].float().cpu())
+def check_batch(x, argument: str = "x", single_ok: bool = False) -> None:
+    """Raise unless `x` is an NCHW batch (or, with `single_ok`, a CHW image) with C in {1, 3},
+    not empty, uint8 (0..255) or floating point in [0, 1]; the message names `argument`."""
+    expected = "a CHW image (C, H, W) or an NCHW batch (N, C, H, W)" if single_ok else "an NCHW batch (N, C, H, W)"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{argument} must be {expected} (a torch.Tensor), got {type(x).__name__}")
+    ndims = (3, 4) if single_ok else (4,)
+    if x.ndim not in ndims or x.shape[-3] not in (1, 3):
+        raise ValueError(f"{argument} must be {expected} with C = 1 or 3 channels, got shape {tuple(x.shape)}")
+    if x.dtype != torch.uint8 and not x.is_floating_point():
+        raise ValueError(f"{argument} must be uint8 (0..255) or floating point (0..1), got dtype {x.dtype}")
+    if x.numel() == 0:
+        raise ValueError(f"{argument} is empty (shape {tuple(x.shape)}): expected {expected} of at least "
+                         f"one 1x1 image")
+    if x.is_floating_point():
+        lo, hi = (float(v) for v in torch.aminmax(x))
+        if not (lo >= 0 and hi <= 1):
+            raise ValueError(f"{argument} must hold values in [0, 1] (float) or 0..255 (uint8), got values "
+                             f"in [{lo:.4g}, {hi:.4g}]; pass images before normalization and give "
+                             f"mean/std to normalize the output")
 
 
 def apply_chains(images: torch.Tensor, ops: torch.Tensor, params: torch.Tensor,
@@ -183,11 +127,14 @@ class BatchAugMix(nn.Module):
     `mean`/`std` when given); `jsd_views(x)` returns [clean; aug1; aug2]
     concatenated (3N samples) for one forward pass with the JSD loss. Every
     draw is per sample, from `generator` (a torch.Generator; a CPU one gives
-    the same plan for images on any device) or a fresh one seeded with `seed`;
-    `forward` and `jsd_views` also take a generator for one call. On the CPU
+    the same plan for images on any device) or one made from `seed` on first use
+    in each process (fresh entropy for None; `augmix.augment.plan.ProcessGenerator`
+    says what repeats), so copies in DataLoader workers never repeat each other;
+    `forward` and `jsd_views` also take a generator for one call. Float input
+    must be unnormalized, in [0, 1] (anything else is an error, not clamped). On the CPU
     the batch is split into chunks run by `threads` threads (default:
     torch.get_num_threads()); the result does not depend on it. uint8 batches on
-    the CPU run through the compiled kernel of `augmix.batch_cpu` when numba is
+    the CPU run through the compiled kernel of `augmix.augment.cpu_kernel` when numba is
     installed (`compiled=None`, the default; False forces the tensor ops, True
     requires numba): the same chains, byte for byte, many times faster.
 
@@ -204,9 +151,10 @@ class BatchAugMix(nn.Module):
         super().__init__()
         if compiled not in (None, True, False):
             raise ValueError(f"compiled must be None (when numba is installed), True or False, got {compiled!r}")
-        if compiled and not batch_cpu.available():
+        kernel_available = _cpu_kernel().available()
+        if compiled and not kernel_available:
             raise ValueError("compiled=True needs numba (pip install numba)")
-        self.compiled = batch_cpu.available() if compiled is None else compiled
+        self.compiled = kernel_available if compiled is None else compiled
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be None (torch.get_num_threads()) or an int >= 1, "
                              f"got {threads!r}")
@@ -216,25 +164,20 @@ class BatchAugMix(nn.Module):
             raise ValueError("give either seed or generator, not both")
         if generator is not None and not isinstance(generator, torch.Generator):
             raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if (mean is None) != (std is None):
-            raise ValueError("mean and std must be given together (or neither)")
+        stats = mean_std(mean, std)
         self.severity, self.width, self.depth, self.alpha = severity, width, depth, alpha
         self.all_ops, self.fill = bool(all_ops), fill
-        if generator is None:
-            generator = torch.Generator()
-            if seed is None:
-                generator.seed()
-            else:
-                generator.manual_seed(seed)
-        self.generator = generator
-        self.normalize = mean is not None
+        self._generator = generator
+        self._process_generator = ProcessGenerator(seed, kind="torch")
+        self.normalize = stats is not None
         if self.normalize:
-            std_t = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-            if (std_t <= 0).any():
-                raise ValueError(f"std must be positive, got {list(std)}")
-            self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1),
-                                 persistent=False)
-            self.register_buffer("std", std_t, persistent=False)
+            self.register_buffer("mean", stats[0].view(1, -1, 1, 1), persistent=False)
+            self.register_buffer("std", stats[1].view(1, -1, 1, 1), persistent=False)
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The generator given, or this process' one made from `seed`."""
+        return self._generator if self._generator is not None else self._process_generator()
 
     def sample_plan(self, n: int, image_size: tuple[int, int],
                     generator: torch.Generator | None = None) -> BatchPlan:
@@ -243,17 +186,21 @@ class BatchAugMix(nn.Module):
                                  width=self.width, depth=self.depth, alpha=self.alpha, all_ops=self.all_ops)
 
     def _check(self, x: torch.Tensor) -> None:
-        tensor_ops.check_images(x, "x")
+        check_batch(x, "x")
         tensor_ops._fill_tensor(x, self.fill)  # reject a bad fill before any work
 
     def _normalize_(self, out: torch.Tensor) -> torch.Tensor:
-        return out.sub_(self.mean).div_(self.std) if self.normalize else out
+        return normalize_(out, self.mean, self.std) if self.normalize else out
 
-    def apply(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None,
-              out: torch.Tensor | None = None) -> torch.Tensor:
+    def apply_plan(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None,
+                   out: torch.Tensor | None = None) -> torch.Tensor:
         """Mix image `sources[i]` (default i) of `x` with plan i: float32 (len(plan), C, H, W),
         written into `out` when given."""
         self._check(x)
+        return self._apply_plan(x, plan, sources, out)
+
+    def _apply_plan(self, x: torch.Tensor, plan: BatchPlan, sources: torch.Tensor | None = None,
+                    out: torch.Tensor | None = None) -> torch.Tensor:
         n_out = len(plan)
         sources = torch.arange(n_out) if sources is None else sources
         if out is None:
@@ -281,7 +228,9 @@ class BatchAugMix(nn.Module):
         in cost); it releases the GIL, so the threads run in parallel. It mixes, clamps and
         normalizes, and writes x itself (as float) into `clean_out` when given."""
         n_out, threads = len(plan), self._threads()
-        codes, values, matrices = batch_cpu.kernel_steps(plan.names, plan.ops.numpy(), plan.params.numpy(),
+        kernel = _cpu_kernel()
+        compiled = kernel.compiled()
+        codes, values, matrices = kernel.kernel_steps(plan.names, plan.ops.numpy(), plan.params.numpy(),
                                                          x.shape[3], x.shape[2])
         channels = x.shape[1]
         mean = (self.mean if self.normalize else torch.zeros(channels)).reshape(-1).cpu().numpy()
@@ -291,9 +240,9 @@ class BatchAugMix(nn.Module):
                   plan.skip_weights.numpy(), tensor_ops._fill_tensor(x, self.fill).view(-1).numpy(), mean, std,
                   out.numpy())
         step = max(1, -(-n_out // (4 * threads))) if threads > 1 else n_out
-        tasks = [(batch_cpu.mix_rows, mixing, s, min(s + step, n_out)) for s in range(0, n_out, step)]
+        tasks = [(compiled.mix_rows, mixing, s, min(s + step, n_out)) for s in range(0, n_out, step)]
         if clean_out is not None:
-            tasks.append((batch_cpu.unit_rows, (images, mean, std, clean_out.numpy()), 0, len(x)))
+            tasks.append((compiled.unit_rows, (images, mean, std, clean_out.numpy()), 0, len(x)))
         if threads == 1:
             for kernel, arguments, start, stop in tasks:
                 kernel(*arguments, start, stop)
@@ -342,7 +291,7 @@ class BatchAugMix(nn.Module):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The AugMix view of every image of x (N, C, H, W); draws from `generator` if given."""
         self._check(x)
-        return self.apply(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2]), generator))
+        return self._apply_plan(x, self.sample_plan(x.shape[0], (x.shape[3], x.shape[2]), generator))
 
     def jsd_views(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """[clean; aug1; aug2] as one (3N, C, H, W) float32 batch for the JSD loss."""
@@ -353,9 +302,8 @@ class BatchAugMix(nn.Module):
         if self._use_compiled(x):
             self._apply_compiled(x, plan, torch.arange(2 * n) % n, out[n:], clean_out=out[:n])
             return out
-        clean = out[:n].copy_(x)
-        self._normalize_(clean.div_(255) if x.dtype == torch.uint8 else clean)
-        self.apply(x, plan, torch.arange(2 * n) % n, out[n:])
+        self._normalize_(out[:n].copy_(to_unit_float(x)))
+        self._apply_plan(x, plan, torch.arange(2 * n) % n, out[n:])
         return out
 
     def extra_repr(self) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from augmix.augment.augmix import SIGNED_OPS, AugMixResult, OpCall
+from augmix._util.convert import chw_to_hwc, to_uint8
+from augmix.augment.augmix import AugMixResult
+from augmix.augment.plan import SIGNED_OPS, OpCall
 
 TILE = 128
 LINE_HEIGHT = 12
@@ -26,7 +28,7 @@ def _tile(image: Image.Image) -> Image.Image:
 
 
 def _to_image(tensor) -> Image.Image:
-    array = (tensor.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy())
+    array = chw_to_hwc(to_uint8(tensor)).numpy()
     return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
 
 

@@ -4,6 +4,16 @@ from __future__ import annotations
 import torch
 from scipy.special import betaincinv
 
+from augmix.augment.plan import ProcessGenerator
+
+_FRESH = ProcessGenerator(kind="torch")
+
+
+def generator_or_fresh(generator: torch.Generator | None) -> torch.Generator:
+    """`generator`, or (None) a CPU generator with fresh entropy in each process, so the
+    per-image transforms never repeat another DataLoader worker's draws."""
+    return _FRESH() if generator is None else generator
+
 
 def sample_beta(alpha: float, beta: float, generator: torch.Generator) -> float:
     """One draw from Beta(alpha, beta) by inverting its CDF at a uniform from ``generator``.

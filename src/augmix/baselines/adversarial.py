@@ -28,6 +28,8 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from augmix._util.convert import mean_std, normalize
+
 EPSILON = 8 / 255
 STEP_SIZE = 2 / 255
 TRAIN_STEPS = 7
@@ -38,16 +40,12 @@ Normalize = Callable[[torch.Tensor], torch.Tensor]
 
 def normalizer(mean: Sequence[float], std: Sequence[float]) -> Normalize:
     """``x -> (x - mean) / std`` per channel, for NCHW tensors on any device."""
-    if len(mean) != len(std) or any(s <= 0 for s in std):
-        raise ValueError(f"mean and std must have one entry per channel and std > 0, "
-                         f"got mean={list(mean)} std={list(std)}")
-    mean_t = torch.tensor(mean).view(1, -1, 1, 1)
-    std_t = torch.tensor(std).view(1, -1, 1, 1)
+    mean_t, std_t = mean_std(mean, std)
 
-    def normalize(images: torch.Tensor) -> torch.Tensor:
-        return (images - mean_t.to(images)) / std_t.to(images)
+    def normalize_images(images: torch.Tensor) -> torch.Tensor:
+        return normalize(images, mean_t, std_t)
 
-    return normalize
+    return normalize_images
 
 
 def _identity(images: torch.Tensor) -> torch.Tensor:

@@ -38,16 +38,24 @@ level uniform over 0..9 (the AutoAugment search space's discretisation;
 Cutout and SamplePairing of that space are left out, as in the ported
 policies). These choices are ours: the AugMix authors did not release it.
 
-Randomness is drawn in ``sample`` from an explicit ``numpy.random.Generator``;
-``apply_ops`` is a pure function of the sampled ops.
+Randomness is drawn in ``sample`` from an explicit ``numpy.random.Generator``
+(called without one, ``AutoAugment`` and ``RandomAutoAugment`` draw from their
+own, made from their ``seed`` on first use in each process, so copies in
+DataLoader workers never repeat each other); ``apply_ops`` is a pure function of
+the sampled ops, which are AugMix's PIL ops (``augmix.augment.ops.pil``) with
+this port's resampling.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageOps
+
+from augmix.augment.ops import pil as pil_ops
+from augmix.augment.plan import ProcessGenerator
 
 FILL = (128, 128, 128)
 N_LEVELS = 10
@@ -74,35 +82,30 @@ SIGNED_OPS = frozenset({"shear_x", "shear_y", "translate_x", "translate_y", "rot
 Fill = tuple[int, int, int]
 
 
-def _affine(img: Image.Image, coefficients: tuple, resample: int, fill: Fill) -> Image.Image:
-    # PIL maps each output pixel (x, y) to input (a x + b y + c, d x + e y + f).
-    return img.transform(img.size, Image.Transform.AFFINE, coefficients, resample, fillcolor=fill)
-
-
-def _enhance(enhancer: type) -> Callable[[Image.Image, float, Fill], Image.Image]:
-    return lambda img, m, fill: enhancer(img).enhance(1.0 + m)
-
-
 _BICUBIC, _NEAREST = Image.Resampling.BICUBIC, Image.Resampling.NEAREST
 
-# op name -> f(image, signed magnitude, fill): pure, no randomness.
+
+def _enhance(op: Callable[[Image.Image, float], Image.Image]) -> Callable[[Image.Image, float, Fill], Image.Image]:
+    return lambda img, m, fill: op(img, 1.0 + m)
+
+
+# op name -> f(image, signed magnitude, fill): pure, no randomness. Translations are a
+# fraction of the image side; solarize's threshold may be fractional (v < t <=> v < ceil(t)).
 OPS: dict[str, Callable[[Image.Image, float, Fill], Image.Image]] = {
-    "shear_x": lambda img, m, fill: _affine(img, (1, m, 0, 0, 1, 0), _BICUBIC, fill),
-    "shear_y": lambda img, m, fill: _affine(img, (1, 0, 0, m, 1, 0), _BICUBIC, fill),
-    "translate_x": lambda img, m, fill: _affine(img, (1, 0, m * img.size[0], 0, 1, 0),
-                                                _NEAREST, fill),
-    "translate_y": lambda img, m, fill: _affine(img, (1, 0, 0, 0, 1, m * img.size[1]),
-                                                _NEAREST, fill),
-    "rotate": lambda img, m, fill: img.rotate(m, resample=_NEAREST, fillcolor=fill),
-    "color": _enhance(ImageEnhance.Color),
-    "contrast": _enhance(ImageEnhance.Contrast),
-    "sharpness": _enhance(ImageEnhance.Sharpness),
-    "brightness": _enhance(ImageEnhance.Brightness),
-    "posterize": lambda img, m, fill: ImageOps.posterize(img, int(m)),
-    "solarize": lambda img, m, fill: ImageOps.solarize(img, m),
-    "autocontrast": lambda img, m, fill: ImageOps.autocontrast(img),
-    "equalize": lambda img, m, fill: ImageOps.equalize(img),
-    "invert": lambda img, m, fill: ImageOps.invert(img),
+    "shear_x": lambda img, m, fill: pil_ops.shear_x(img, m, fill, resample=_BICUBIC),
+    "shear_y": lambda img, m, fill: pil_ops.shear_y(img, m, fill, resample=_BICUBIC),
+    "translate_x": lambda img, m, fill: pil_ops.translate_x(img, m * img.size[0], fill, resample=_NEAREST),
+    "translate_y": lambda img, m, fill: pil_ops.translate_y(img, m * img.size[1], fill, resample=_NEAREST),
+    "rotate": lambda img, m, fill: pil_ops.rotate(img, m, fill, resample=_NEAREST),
+    "color": _enhance(pil_ops.color),
+    "contrast": _enhance(pil_ops.contrast),
+    "sharpness": _enhance(pil_ops.sharpness),
+    "brightness": _enhance(pil_ops.brightness),
+    "posterize": lambda img, m, fill: pil_ops.posterize(img, int(m)),
+    "solarize": lambda img, m, fill: pil_ops.solarize(img, math.ceil(m)),
+    "autocontrast": lambda img, m, fill: pil_ops.autocontrast(img),
+    "equalize": lambda img, m, fill: pil_ops.equalize(img),
+    "invert": lambda img, m, fill: ImageOps.invert(img),  # not an AugMix op
 }
 
 
@@ -236,27 +239,28 @@ def _check_fill(fill: Fill) -> Fill:
 class AutoAugment:
     """A fixed AutoAugment policy: each call applies one uniformly chosen sub-policy."""
 
-    def __init__(self, policy: str = "cifar10", fill: Fill = FILL) -> None:
+    def __init__(self, policy: str = "cifar10", fill: Fill = FILL, *, seed: int | None = None) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {sorted(POLICIES)}, got {policy!r}")
         self.policy = POLICIES[policy]
         self.fill = _check_fill(fill)
+        self._rng = ProcessGenerator(seed)
 
-    def sample(self, rng: np.random.Generator) -> list[AppliedOp]:
+    def sample(self, rng: np.random.Generator | None = None) -> list[AppliedOp]:
+        rng = self._rng() if rng is None else rng
         return sample_sub_policy(self.policy[rng.integers(len(self.policy))], rng)
 
-    def __call__(self, img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    def __call__(self, img: Image.Image, rng: np.random.Generator | None = None) -> Image.Image:
         return apply_ops(img, self.sample(rng), self.fill)
 
 
-class RandomAutoAugment:
+class RandomAutoAugment(AutoAugment):
     """Random AutoAugment: a freshly sampled random sub-policy per call."""
 
-    def __init__(self, fill: Fill = FILL) -> None:
+    def __init__(self, fill: Fill = FILL, *, seed: int | None = None) -> None:
         self.fill = _check_fill(fill)
+        self._rng = ProcessGenerator(seed)
 
-    def sample(self, rng: np.random.Generator) -> list[AppliedOp]:
+    def sample(self, rng: np.random.Generator | None = None) -> list[AppliedOp]:
+        rng = self._rng() if rng is None else rng
         return sample_sub_policy(random_sub_policy(rng), rng)
-
-    def __call__(self, img: Image.Image, rng: np.random.Generator) -> Image.Image:
-        return apply_ops(img, self.sample(rng), self.fill)

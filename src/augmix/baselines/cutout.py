@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import torch
 
+from augmix.baselines._sampling import generator_or_fresh
+
 CIFAR10_LENGTH = 16
 CIFAR10_N_HOLES = 1
 
@@ -62,9 +64,11 @@ def square_masks(height: int, width: int, centres_y: torch.Tensor, centres_x: to
 
 
 def sample_centres(n: int, n_holes: int, height: int, width: int,
-                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Centres uniform over all pixels, as int64 tensors of shape (n, n_holes)."""
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centres uniform over all pixels, as int64 tensors of shape (n, n_holes) (generator None:
+    fresh entropy in each process)."""
     _check_n_holes(n_holes)
+    generator = generator_or_fresh(generator)
     device = generator.device
     centres_y = torch.randint(height, (n, n_holes), generator=generator, device=device)
     centres_x = torch.randint(width, (n, n_holes), generator=generator, device=device)
@@ -93,7 +97,7 @@ def cutout_at(image: torch.Tensor, centres_y: torch.Tensor, centres_x: torch.Ten
                            length)[0]
 
 
-def cutout(image: torch.Tensor, generator: torch.Generator, length: int = CIFAR10_LENGTH,
+def cutout(image: torch.Tensor, generator: torch.Generator | None = None, length: int = CIFAR10_LENGTH,
            n_holes: int = CIFAR10_N_HOLES) -> torch.Tensor:
     """Cutout of one normalized CHW image: ``n_holes`` squares at random centres."""
     if image.dim() != 3:
@@ -102,7 +106,7 @@ def cutout(image: torch.Tensor, generator: torch.Generator, length: int = CIFAR1
     return cutout_at(image, centres_y[0], centres_x[0], length)
 
 
-def batch_cutout(images: torch.Tensor, generator: torch.Generator,
+def batch_cutout(images: torch.Tensor, generator: torch.Generator | None = None,
                  length: int = CIFAR10_LENGTH, n_holes: int = CIFAR10_N_HOLES) -> torch.Tensor:
     """Cutout of a normalized NCHW batch, an independent centre (or centres) per sample."""
     if images.dim() != 4:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from augmix.baselines._sampling import generator_or_fresh
 from augmix.baselines.cutout import sample_centres, square_masks
 
 CIFAR_PATCH_SIZE = 25
@@ -35,7 +36,7 @@ def patch_uniform_at(images: torch.Tensor, centres_y: torch.Tensor, centres_x: t
     return torch.where(masks[:, None], (images + noise).clamp(0, 1), images)
 
 
-def patch_uniform(images: torch.Tensor, generator: torch.Generator,
+def patch_uniform(images: torch.Tensor, generator: torch.Generator | None = None,
                   patch_size: int = CIFAR_PATCH_SIZE, max_scale: float = MAX_SCALE
                   ) -> torch.Tensor:
     """Patch Uniform on an unnormalized NCHW batch in [0, 1], independently per sample."""
@@ -44,6 +45,7 @@ def patch_uniform(images: torch.Tensor, generator: torch.Generator,
     if not max_scale >= 0:
         raise ValueError(f"max_scale must be >= 0, got {max_scale!r}")
     n, _, height, width = images.shape
+    generator = generator_or_fresh(generator)
     centres_y, centres_x = sample_centres(n, 1, height, width, generator)
     device = generator.device
     scales = max_scale * torch.rand((n, 1, 1, 1), generator=generator, device=device)

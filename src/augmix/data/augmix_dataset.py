@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from augmix._util.convert import nhwc_to_nchw
 from augmix.augment.augmix import AugMix, as_pil
 from augmix.augment.batch import BatchAugMix
 from augmix.augment.ops.pil import Fill
@@ -72,8 +73,8 @@ class AugMixDataset(EpochSeeded):
             raise ValueError(f"batched=True needs images of one size, got shapes "
                              f"{sorted({a.shape for a in arrays})}; crop or resize them in the data set")
         images = torch.from_numpy(np.stack(arrays))
-        images = (images[..., None] if images.ndim == 3 else images).permute(0, 3, 1, 2)
-        generator = self.batch_augmix.generator
+        images = nhwc_to_nchw(images[..., None] if images.ndim == 3 else images)
+        generator = torch.Generator()
         if self.seed is None:
             generator.seed()
         else:
@@ -81,6 +82,6 @@ class AugMixDataset(EpochSeeded):
             generator.manual_seed(int(state.generate_state(1, np.uint64)[0] >> np.uint64(1)))
         labels = [label for _, label in samples]
         if not self.jsd:
-            return list(zip(self.batch_augmix(images), labels))
-        clean, aug1, aug2 = self.batch_augmix.jsd_views(images).chunk(3)
+            return list(zip(self.batch_augmix(images, generator), labels))
+        clean, aug1, aug2 = self.batch_augmix.jsd_views(images, generator).chunk(3)
         return [(views, label) for views, label in zip(zip(clean, aug1, aug2), labels)]

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from augmix._util.convert import nchw_to_nhwc
 from augmix._util.download import check_md5, download, extract
 from augmix.data.arrays import ArrayImageDataset
 
@@ -123,7 +124,7 @@ def load_cifar(root: str | os.PathLike, train: bool = True, dataset: str = "cifa
         if label.ndim != 1 or len(label) != len(data) or not np.issubdtype(label.dtype, np.integer):
             raise ValueError(f"{path}: expected one integer label per image ({len(data)}), got "
                              f"{label.dtype} {label.shape}")
-        images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        images.append(nchw_to_nhwc(data.reshape(-1, 3, 32, 32)))
         labels.append(label.astype(np.int64))
     return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
 

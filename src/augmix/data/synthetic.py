@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from augmix._util.convert import nchw_to_nhwc
 from augmix.data.arrays import ArrayImageDataset
 
 CLASSES = ("disk", "ring", "square", "triangle", "cross", "star", "crescent",
@@ -58,7 +59,7 @@ def _smooth_noise(rng: np.random.Generator, n: int, cells: int, size: int) -> np
     """Low-frequency noise (n, size, size, 3) in [0, 1]: coarse random grid, bicubic upsampling."""
     coarse = torch.from_numpy(rng.random((n, 3, cells, cells), dtype=np.float32))
     fine = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
-    return fine.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return nchw_to_nhwc(fine.clamp(0, 1)).numpy()
 
 
 _CHUNK = 1000  # images drawn from one generator; keeps memory flat

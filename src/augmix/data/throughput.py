@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from augmix._util.convert import nhwc_to_nchw
 from augmix.augment.batch import BatchAugMix
 from augmix.data.augmix_dataset import AugMixDataset
 from augmix.data.synthetic import make_synthetic
@@ -85,7 +86,7 @@ def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: floa
     results = {}
     for size in sizes:
         arrays, _ = make_synthetic(images_per_size, seed=0, size=size)
-        tensor = torch.from_numpy(arrays).permute(0, 3, 1, 2).contiguous()
+        tensor = nhwc_to_nchw(torch.from_numpy(arrays)).contiguous()
         rows = []
         for round_index in range(rounds):
             load_before = os.getloadavg()

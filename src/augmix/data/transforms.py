@@ -1,8 +1,11 @@
 """The standard image transforms of the AugMix recipes, on PIL images, without torchvision.
 
-Random transforms take the generator explicitly: `transform(image, rng)` with
-a `numpy.random.Generator`, so each sample's draws can be seeded (see
-`augmix.data.seeded`). `Compose` passes the generator on to the random ones.
+Random transforms take a `numpy.random.Generator` per call, `transform(image,
+rng)`, so each sample's draws can be seeded (see `augmix.data.seeded`); called
+without one, a transform draws from its own generator, made from its `seed` on
+first use in each process (`augmix.augment.plan.ProcessGenerator`), so copies
+in DataLoader workers never repeat each other. `Compose` passes the generator
+(or None) on to the random ones.
 Behaviour follows torchvision's transforms of the same names (the recipes'
 reference code uses them); `ToTensor`/`Normalize` live in
 `augmix.augment.make_preprocess`.
@@ -15,6 +18,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageOps
 
+from augmix.augment.plan import ProcessGenerator
+
 RESAMPLE = Image.Resampling.BILINEAR
 
 
@@ -24,18 +29,30 @@ def _check_size(size: int, name: str = "size") -> int:
     return size
 
 
-class RandomCrop:
-    """Pad each side by `padding` (with `fill`), then crop `size` x `size` at a random offset."""
+class RandomTransform:
+    """Base of the random transforms: `rng` per call, else this process' generator from `seed`."""
 
     random = True
 
-    def __init__(self, size: int, padding: int = 0, fill: int = 0):
+    def __init__(self, seed: int | None = None):
+        self._rng = ProcessGenerator(seed)
+
+    def generator(self, rng: np.random.Generator | None = None) -> np.random.Generator:
+        return self._rng() if rng is None else rng
+
+
+class RandomCrop(RandomTransform):
+    """Pad each side by `padding` (with `fill`), then crop `size` x `size` at a random offset."""
+
+    def __init__(self, size: int, padding: int = 0, fill: int = 0, *, seed: int | None = None):
+        super().__init__(seed)
         self.size = _check_size(size)
         if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
             raise ValueError(f"padding must be an int >= 0, got {padding!r}")
         self.padding, self.fill = padding, fill
 
-    def __call__(self, image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    def __call__(self, image: Image.Image, rng: np.random.Generator | None = None) -> Image.Image:
+        rng = self.generator(rng)
         if self.padding:
             image = ImageOps.expand(image, border=self.padding, fill=self.fill)
         width, height = image.size
@@ -47,31 +64,30 @@ class RandomCrop:
         return image.crop((left, top, left + self.size, top + self.size))
 
 
-class RandomHorizontalFlip:
+class RandomHorizontalFlip(RandomTransform):
     """Mirror left-right with probability `p`."""
 
-    random = True
-
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, *, seed: int | None = None):
+        super().__init__(seed)
         if not 0 <= p <= 1:
             raise ValueError(f"p must be in [0, 1], got {p!r}")
         self.p = p
 
-    def __call__(self, image: Image.Image, rng: np.random.Generator) -> Image.Image:
-        return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if rng.random() < self.p else image
+    def __call__(self, image: Image.Image, rng: np.random.Generator | None = None) -> Image.Image:
+        flip = self.generator(rng).random() < self.p
+        return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else image
 
 
-class RandomResizedCrop:
+class RandomResizedCrop(RandomTransform):
     """A crop of random area (`scale`) and aspect ratio (`ratio`), resized to `size` x `size`.
 
     Up to ten tries for a box that fits, then a central crop with the ratio
     clamped, as torchvision's RandomResizedCrop (the ImageNet recipe).
     """
 
-    random = True
-
     def __init__(self, size: int, scale: tuple[float, float] = (0.08, 1.0),
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3)):
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3), *, seed: int | None = None):
+        super().__init__(seed)
         self.size = _check_size(size)
         if not 0 < scale[0] <= scale[1] <= 1:
             raise ValueError(f"scale must be (lo, hi) with 0 < lo <= hi <= 1, got {scale!r}")
@@ -99,8 +115,8 @@ class RandomResizedCrop:
             w, h = width, height
         return (width - w) // 2, (height - h) // 2, w, h
 
-    def __call__(self, image: Image.Image, rng: np.random.Generator) -> Image.Image:
-        left, top, w, h = self.box(*image.size, rng)
+    def __call__(self, image: Image.Image, rng: np.random.Generator | None = None) -> Image.Image:
+        left, top, w, h = self.box(*image.size, self.generator(rng))
         return image.resize((self.size, self.size), RESAMPLE, box=(left, top, left + w, top + h))
 
 
@@ -139,7 +155,8 @@ class CenterCrop:
 
 
 class Compose:
-    """Apply transforms in order; random ones get the generator, the others do not."""
+    """Apply transforms in order; random ones get the generator (None: their own), the others
+    do not."""
 
     def __init__(self, transforms: Sequence[Callable]):
         self.transforms = list(transforms)
@@ -147,12 +164,7 @@ class Compose:
 
     def __call__(self, image, rng: np.random.Generator | None = None):
         for t in self.transforms:
-            if getattr(t, "random", False):
-                if rng is None:
-                    raise ValueError(f"{type(t).__name__} is random: pass a numpy Generator")
-                image = t(image, rng)
-            else:
-                image = t(image)
+            image = t(image, rng) if getattr(t, "random", False) else t(image)
         return image
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from augmix._util.convert import nhwc_to_nchw, normalize, to_unit_float
 from augmix.evaluation import metrics
 from augmix.evaluation.results import ResultsRecord
 
@@ -83,8 +84,7 @@ def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch
     for start in range(0, len(images), batch_size):
         t0 = time.perf_counter()
         batch = torch.from_numpy(np.array(images[start:start + batch_size]))  # a writable copy
-        batch = batch.to(device).permute(0, 3, 1, 2).float().div_(255)
-        batch = (batch - mean) / std
+        batch = normalize(to_unit_float(nhwc_to_nchw(batch.to(device))), mean, std)
         timer.loader_s += time.perf_counter() - t0
         yield batch
 

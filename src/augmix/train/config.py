@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from augmix.augment.augmix import check_params
+from augmix.augment.plan import check_params
 from augmix.baselines import METHODS
 from augmix.models import model_spec
 from augmix.train.checkpoint import FILENAME, read_checkpoint

@@ -34,7 +34,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
-from augmix.augment.augmix import to_tensor
+from augmix._util.convert import hwc_to_chw
+from augmix._util.convert import image_to_tensor as to_tensor
 from augmix.augment.batch import BatchAugMix
 from augmix.baselines import (
     METHODS,
@@ -78,7 +79,7 @@ def _unchanged(image):
 
 
 def _to_uint8_tensor(image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
+    return hwc_to_chw(torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()))
 
 
 class _ImagePipeline:

@@ -2,14 +2,16 @@
 
 Each op is a pure function of an image and one explicit parameter (the
 already-scaled magnitude: bits, threshold, degrees, shear factor, pixels,
-enhance factor); sampling lives in `augmix.augment`. Geometric ops resample
-bilinearly with a constant fill and keep the image's own size.
+enhance factor); sampling lives in `augmix.augment.plan`. Geometric ops resample
+bilinearly (or with `resample`) with a constant fill and keep the image's own size.
 """
 from __future__ import annotations
 
 from typing import Sequence, Union
 
 from PIL import Image, ImageEnhance, ImageOps
+
+from augmix.augment.ops.pillow import RESAMPLE
 
 Fill = Union[int, Sequence[int]]
 
@@ -30,9 +32,8 @@ def _fill_color(image: Image.Image, fill: Fill) -> int | tuple[int, ...]:
     return fill[0] if bands == 1 else fill
 
 
-def _affine(image: Image.Image, matrix: tuple[float, ...], fill: Fill) -> Image.Image:
-    return image.transform(image.size, Image.Transform.AFFINE, matrix,
-                           resample=Image.Resampling.BILINEAR,
+def _affine(image: Image.Image, matrix: tuple[float, ...], fill: Fill, resample) -> Image.Image:
+    return image.transform(image.size, Image.Transform.AFFINE, matrix, resample=resample,
                            fillcolor=_fill_color(image, fill))
 
 
@@ -56,30 +57,29 @@ def solarize(image: Image.Image, threshold: int) -> Image.Image:
     return ImageOps.solarize(image, int(threshold))
 
 
-def rotate(image: Image.Image, degrees: float, fill: Fill = 0) -> Image.Image:
+def rotate(image: Image.Image, degrees: float, fill: Fill = 0, *, resample=RESAMPLE) -> Image.Image:
     """Rotate counter-clockwise about the centre."""
-    return image.rotate(degrees, resample=Image.Resampling.BILINEAR,
-                        fillcolor=_fill_color(image, fill))
+    return image.rotate(degrees, resample=resample, fillcolor=_fill_color(image, fill))
 
 
-def shear_x(image: Image.Image, factor: float, fill: Fill = 0) -> Image.Image:
+def shear_x(image: Image.Image, factor: float, fill: Fill = 0, *, resample=RESAMPLE) -> Image.Image:
     """Output pixel (x, y) samples input (x + factor*y, y)."""
-    return _affine(image, (1, factor, 0, 0, 1, 0), fill)
+    return _affine(image, (1, factor, 0, 0, 1, 0), fill, resample)
 
 
-def shear_y(image: Image.Image, factor: float, fill: Fill = 0) -> Image.Image:
+def shear_y(image: Image.Image, factor: float, fill: Fill = 0, *, resample=RESAMPLE) -> Image.Image:
     """Output pixel (x, y) samples input (x, factor*x + y)."""
-    return _affine(image, (1, 0, 0, factor, 1, 0), fill)
+    return _affine(image, (1, 0, 0, factor, 1, 0), fill, resample)
 
 
-def translate_x(image: Image.Image, pixels: float, fill: Fill = 0) -> Image.Image:
+def translate_x(image: Image.Image, pixels: float, fill: Fill = 0, *, resample=RESAMPLE) -> Image.Image:
     """Output pixel (x, y) samples input (x + pixels, y): content moves left for pixels > 0."""
-    return _affine(image, (1, 0, pixels, 0, 1, 0), fill)
+    return _affine(image, (1, 0, pixels, 0, 1, 0), fill, resample)
 
 
-def translate_y(image: Image.Image, pixels: float, fill: Fill = 0) -> Image.Image:
+def translate_y(image: Image.Image, pixels: float, fill: Fill = 0, *, resample=RESAMPLE) -> Image.Image:
     """Output pixel (x, y) samples input (x, y + pixels): content moves up for pixels > 0."""
-    return _affine(image, (1, 0, 0, 0, 1, pixels), fill)
+    return _affine(image, (1, 0, 0, 0, 1, pixels), fill, resample)
 
 
 def color(image: Image.Image, factor: float) -> Image.Image:

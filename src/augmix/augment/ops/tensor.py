@@ -22,11 +22,18 @@ from typing import Sequence, Union
 
 import torch
 
+from augmix.augment.ops.pillow import (
+    LUMA,
+    LUMA_ROUND,
+    LUMA_SHIFT,
+    ROTATE_DIGITS,
+    SMOOTH_CENTRE_EXTRA,
+    SMOOTH_SCALE,
+)
+
 Fill = Union[int, Sequence[int]]
 Param = Union[float, torch.Tensor]
 
-# ITU-R 601-2 luma in PIL's 16-bit fixed point (Convert.c, L24).
-_LUMA = (19595, 38470, 7471)
 
 
 def check_images(images: torch.Tensor, argument: str = "images") -> None:
@@ -165,8 +172,8 @@ def _luma(images: torch.Tensor) -> torch.Tensor:
     r, g, b = images[:, 0:1], images[:, 1:2], images[:, 2:3]
     if images.dtype == torch.uint8:
         r, g, b = (ch.to(torch.int32) for ch in (r, g, b))
-        return ((r * _LUMA[0] + g * _LUMA[1] + b * _LUMA[2] + 0x8000) >> 16).to(torch.uint8)
-    return (r * _LUMA[0] + g * _LUMA[1] + b * _LUMA[2]) / 65536
+        return ((r * LUMA[0] + g * LUMA[1] + b * LUMA[2] + LUMA_ROUND) >> LUMA_SHIFT).to(torch.uint8)
+    return (r * LUMA[0] + g * LUMA[1] + b * LUMA[2]) / (1 << LUMA_SHIFT)
 
 
 def color(images: torch.Tensor, factor: Param) -> torch.Tensor:
@@ -206,11 +213,11 @@ def _smooth(images: torch.Tensor) -> torch.Tensor:
     x = images.to(torch.int16 if images.dtype == torch.uint8 else images.dtype)
     rows = x[:, :, :-2] + x[:, :, 1:-1] + x[:, :, 2:]
     box = rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]
-    total = box + 4 * x[:, :, 1:-1, 1:-1]
+    total = box + SMOOTH_CENTRE_EXTRA * x[:, :, 1:-1, 1:-1]
     if images.dtype == torch.uint8:  # round(total / 13), never a tie since 13 is odd
-        out[:, :, 1:-1, 1:-1] = ((2 * total + 13) // 26).to(torch.uint8)
+        out[:, :, 1:-1, 1:-1] = ((2 * total + SMOOTH_SCALE) // (2 * SMOOTH_SCALE)).to(torch.uint8)
     else:
-        out[:, :, 1:-1, 1:-1] = total / 13
+        out[:, :, 1:-1, 1:-1] = total / SMOOTH_SCALE
     return out
 
 
@@ -389,8 +396,9 @@ def rotate(images: torch.Tensor, degrees: Param, fill: Fill = 0) -> torch.Tensor
     degrees_u, maps = _distinct(degrees, images, "degrees")
     angle = -torch.deg2rad(degrees_u % 360.0)  # Image.rotate reduces the angle modulo 360 first
     # Image.rotate rounds cos/sin to 15 decimals and maps about (w/2, h/2).
-    cos = torch.round(torch.cos(angle) * 1e15) / 1e15
-    sin = torch.round(torch.sin(angle) * 1e15) / 1e15
+    scale = 10.0 ** ROTATE_DIGITS
+    cos = torch.round(torch.cos(angle) * scale) / scale
+    sin = torch.round(torch.sin(angle) * scale) / scale
     xs, ys = _grid(images)
     xs, ys = xs - w / 2.0, ys - h / 2.0
     return _sample(images, cos * xs + sin * ys + w / 2.0, -sin * xs + cos * ys + h / 2.0, fill, maps)
