@@ -294,7 +294,7 @@ def test_a_killed_run_resumes_bit_identically(tmp_path):
 def test_augmix_eval_reads_a_training_run(tmp_path, tiny_run):
     run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
     assert cli.main(["eval", str(run), "--corrupted", "generate", "--corruptions", "gaussian_noise",
-                     "--severities", "1", "--limit", "200"]) == 0
+                     "--severities", "1", "--test-subset", "200"]) == 0
     results = json.loads((run / "results.json").read_text())
     assert results["dataset"] == "synthetic"
 

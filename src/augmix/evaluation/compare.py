@@ -70,6 +70,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     """
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
+    from augmix.data.sources import cifar_root
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
     from augmix.evaluation.sources import clean_test_set, source_kind
@@ -94,10 +95,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
         train_or_resume(config, out / method, progress)
         train_s[method] = time.perf_counter() - start
 
-    root = first.data_root
-    if first.data != "synthetic" and root is None:
-        from augmix._util.download import cache_dir
-        root = str(cache_dir() / "cifar")
+    root = None if first.data == "synthetic" else str(cifar_root(first.data_root))
     test_subset = first.test_subset
     clean = clean_test_set(root, first.data, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
