@@ -286,7 +286,8 @@ class Trainer:
         shards = distributed.gather_objects(list(iter(self.sampler)), self.group)
         prints = distributed.gather_objects(_fingerprint(self.model), self.group)
         if len(set(prints)) != 1:
-            raise RuntimeError(f"DDP replicas diverged at epoch {self.epoch}: parameter hashes {prints}")
+            raise ValueError(f"DDP replicas diverged at epoch {self.epoch} (parameter hashes "
+                             f"{[p[:12] for p in prints]})")
         distinct = len(set().union(*map(set, shards)))
         return {"shard_sizes": [len(s) for s in shards], "distinct_samples": distinct,
                 "replicas_equal": True}
