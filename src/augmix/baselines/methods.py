@@ -27,14 +27,13 @@ from PIL import Image
 
 from augmix.augment.augmix import to_tensor
 from augmix.augment.batch import BatchAugMix
-from augmix.baselines import (
-    adversarial,
-    autoaugment,
-    cutmix,
-    cutout,
-    mixup,
-    patch_uniform,
-)
+from augmix.baselines.adversarial import pgd_attack
+from augmix.baselines.autoaugment import AutoAugment as AutoAugmentPolicy
+from augmix.baselines.autoaugment import RandomAutoAugment as RandomAutoAugmentPolicy
+from augmix.baselines.cutmix import cutmix
+from augmix.baselines.cutout import batch_cutout
+from augmix.baselines.mixup import mixup, mixup_loss
+from augmix.baselines.patch_uniform import patch_uniform
 from augmix.data.augmix_dataset import AugMixDataset
 from augmix.data.seeded import SeededTransform
 from augmix.loss import AugMixLoss
@@ -145,7 +144,7 @@ class Cutout(Method):
 
     def batch_transform(self, images, targets, step):
         length = self.defaults.get("length", self.defaults.get("cutout_length"))
-        erased = cutout.batch_cutout(step.normalize(images), step.generator, length,
+        erased = batch_cutout(step.normalize(images), step.generator, length,
                                      self.defaults.get("n_holes", 1))
         return Batch(erased, targets, normalized=True)
 
@@ -155,13 +154,13 @@ class AutoAugmentCutout(Cutout):
     """The learned AutoAugment policy per image (CIFAR or ImageNet by image size), then Cutout."""
 
     def policy(self, image_size):
-        return autoaugment.AutoAugment("imagenet" if image_size > 64 else "cifar10")
+        return AutoAugmentPolicy("imagenet" if image_size > 64 else "cifar10")
 
 
 @dataclass(frozen=True)
 class RandomAutoAugment(Method):
     def policy(self, image_size):
-        return autoaugment.RandomAutoAugment()
+        return RandomAutoAugmentPolicy()
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ class Mixup(Method):
     """Convex combinations of image pairs; the loss mixes the two labels' cross-entropies alike."""
 
     def mix(self, images, targets, generator):
-        return mixup.mixup(images, targets, generator, alpha=self.defaults["alpha"])
+        return mixup(images, targets, generator, alpha=self.defaults["alpha"])
 
     def batch_transform(self, images, targets, step):
         mixed, (targets_a, targets_b, lam) = self.mix(images, targets, step.generator)
@@ -177,20 +176,20 @@ class Mixup(Method):
 
     def loss(self, logits, batch):
         targets_b, lam = batch.mixed_with
-        return mixup.mixup_loss(F.cross_entropy, logits.float(), batch.targets, targets_b, lam)
+        return mixup_loss(F.cross_entropy, logits.float(), batch.targets, targets_b, lam)
 
 
 @dataclass(frozen=True)
 class CutMix(Mixup):
     def mix(self, images, targets, generator):
-        return cutmix.cutmix(images, targets, generator, beta=self.defaults["beta"],
+        return cutmix(images, targets, generator, beta=self.defaults["beta"],
                              prob=self.defaults["prob"])
 
 
 @dataclass(frozen=True)
 class PatchUniform(Method):
     def batch_transform(self, images, targets, step):
-        noisy = patch_uniform.patch_uniform(images, step.generator, self.defaults["patch_size"],
+        noisy = patch_uniform(images, step.generator, self.defaults["patch_size"],
                                             self.defaults["max_scale"])
         return Batch(noisy, targets)
 
@@ -199,7 +198,7 @@ class PatchUniform(Method):
 class Adversarial(Method):
     def batch_transform(self, images, targets, step):
         d = self.defaults
-        attacked = adversarial.pgd_attack(
+        attacked = pgd_attack(
             step.model, images, targets, normalize=step.normalize, epsilon=d["epsilon"],
             step_size=d["step_size"], steps=d["steps"], random_start=d["random_start"],
             generator=step.generator, mode=d["mode"])
