@@ -466,3 +466,28 @@ def test_docs_example_runs():
     exec(compile(block, str(doc), "exec"), namespace)
     assert namespace["x_adv"].shape == (8, 3, 32, 32) and namespace["loss"].item() > 0
     assert namespace["augmented"].size == (32, 32)
+
+
+def test_every_method_is_a_registered_object_with_the_trainers_hooks():
+    from types import SimpleNamespace
+
+    from augmix.baselines import Step
+
+    assert list(METHODS)[:2] == ["augmix", "standard"]
+    plain = SimpleNamespace(jsd=False, augment_on="workers")
+    images, labels = torch.rand(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
+    step = Step(generator(0), 0, torch.nn.Identity(), adversarial.normalizer(CIFAR_MEAN, CIFAR_STD))
+    for name, method in METHODS.items():
+        assert method.name == name
+        if name in ("augmix", "adversarial"):
+            continue
+        batch = method.configure(plain).batch_transform(images, labels, step)
+        logits = torch.randn(4, 10)
+        assert batch.inputs.shape == images.shape and method.loss(logits, batch).ndim == 0
+        assert batch.normalized == (name in ("cutout", "autoaugment")), name
+    with pytest.raises(ValueError, match="JSD loss needs method 'augmix'"):
+        METHODS["mixup"].configure(SimpleNamespace(jsd=True, augment_on="workers"))
+    mixup_batch = METHODS["mixup"].batch_transform(images, labels, step)
+    targets_b, lam = mixup_batch.mixed_with
+    expected = mixup.mixup_loss(F.cross_entropy, images.flatten(1)[:, :10], labels, targets_b, lam)
+    assert torch.allclose(METHODS["mixup"].loss(images.flatten(1)[:, :10], mixup_batch), expected)

@@ -15,7 +15,7 @@ def frost_env(frost_dir, monkeypatch):
 
 def test_demo_trains_both_evaluates_all_cells_and_reports(tmp_path, frost_env, capsys):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--epochs", "1", "--train-size", "128", "--eval-limit", "200",
+    args = ["demo", "--out", str(out), "--epochs", "1", "--train-subset", "128", "--test-subset", "200",
             "--model", "wrn-10-1", "--workers", "0", "--quiet"]
     assert cli.main(args) == 0
     printed = capsys.readouterr().out

@@ -275,19 +275,19 @@ def test_imagenet_tree_same_bytes_any_processes_and_loader(image_folder, tmp_pat
 
 def test_cli_writes_cifar_c_and_preview(cifar10_root, tmp_path, capsys, frost_dir):
     out = tmp_path / "c10c"
-    assert cli.main(["corrupt", "--dataset", "cifar10", "--data", str(cifar10_root), "--no-verify",
-                     "--limit", "20", "--corruptions", "contrast", "fog", "--severities", "1", "2",
+    assert cli.main(["corrupt", "--data", "cifar10", "--data-root", str(cifar10_root), "--no-verify",
+                     "--test-subset", "20", "--corruptions", "contrast", "fog", "--severities", "1", "2",
                      "--workers", "1", "--out", str(out)]) == 0
     images, labels = corrupted.load_cifar_c(out, "fog", 2)
     assert images.shape == (20, 32, 32, 3) and labels.shape == (20,)
-    assert cli.main(["corrupt", "--preview", "7", "--data", str(cifar10_root), "--no-verify",
+    assert cli.main(["corrupt", "--preview", "7", "--data-root", str(cifar10_root), "--no-verify",
                      "--frost-dir", str(frost_dir), "--out", str(tmp_path / "grid.png")]) == 0
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size[1] > 19 * 128
-    assert cli.main(["corrupt", "--dataset", "cifar10", "--data", str(cifar10_root), "--no-verify",
+    assert cli.main(["corrupt", "--data", "cifar10", "--data-root", str(cifar10_root), "--no-verify",
                      "--corruptions", "gausian_noise", "--out", str(out)]) == 2
     assert "did you mean 'gaussian_noise'" in capsys.readouterr().err
-    assert cli.main(["corrupt", "--dataset", "cifar10", "--data", str(cifar10_root), "--no-verify",
+    assert cli.main(["corrupt", "--data", "cifar10", "--data-root", str(cifar10_root), "--no-verify",
                      "--severities", "6", "--out", str(tmp_path / "x")]) == 2
 
 

@@ -24,7 +24,7 @@ def run_dir(tmp_path_factory):
 
 def test_generated_corruptions_give_a_record_with_throughput(run_dir, capsys):
     args = ["eval", str(run_dir), "--corruptions", "gaussian_noise", "fog", "--severities", "1", "5",
-            "--limit", "200", "--seed", "3"]
+            "--test-subset", "200", "--seed", "3"]
     assert cli.main(args) == 0
     record = ResultsRecord.from_json(run_dir / "results.json")
     assert record.dataset == "synthetic" and record.meta["n_clean"] == 200
@@ -44,7 +44,7 @@ def test_released_layout_equals_generation_with_the_same_seed(run_dir, tmp_path)
     clean = clean_test_set(None, "synthetic", limit=200)
     write_cifar_c(clean.images, clean.labels, tmp_path / "synthetic-c", names=["contrast"],
                   severities=[1, 2, 3, 4, 5], seed=3)
-    common = ["--corruptions", "contrast", "--limit", "200", "--seed", "3"]
+    common = ["--corruptions", "contrast", "--test-subset", "200", "--seed", "3"]
     assert cli.main(["eval", str(run_dir), "--corrupted", str(tmp_path / "synthetic-c"),
                      "--out", str(tmp_path / "released.json")] + common) == 0
     assert cli.main(["eval", str(run_dir), "--out", str(tmp_path / "generated.json")] + common) == 0
@@ -69,7 +69,7 @@ def test_source_kind_tells_written_folders_from_released_ones(tmp_path):
 
 def test_all_fifteen_by_five_are_summarized(run_dir, tmp_path, frost_dir, monkeypatch):
     monkeypatch.setenv("AUGMIX_FROST_DIR", str(frost_dir))
-    assert cli.main(["eval", str(run_dir), "--limit", "20", "--out", str(tmp_path / "r.json")]) == 0
+    assert cli.main(["eval", str(run_dir), "--test-subset", "20", "--out", str(tmp_path / "r.json")]) == 0
     record = ResultsRecord.from_json(tmp_path / "r.json")
     assert len(record.corruptions) == 15
     errors = [c["error"] for cells in record.corruptions.values() for c in cells.values()]
@@ -88,7 +88,7 @@ def test_bad_input_is_a_clear_error(run_dir, tmp_path, capsys):
 
 
 def test_fewer_than_200_images_omit_rms_calibration(run_dir, tmp_path):
-    assert cli.main(["eval", str(run_dir), "--limit", "40", "--corrupted", "none",
+    assert cli.main(["eval", str(run_dir), "--test-subset", "40", "--corrupted", "none",
                      "--out", str(tmp_path / "r.json")]) == 0
     record = ResultsRecord.from_json(tmp_path / "r.json")
     assert "error" in record.clean and "rms_calibration_error" not in record.clean

@@ -137,3 +137,29 @@ def test_blurpool_resnet50_downsamples_only_by_blurring():
     for key in ("maxpool.1.filt", "layer2.0.conv3.1.weight", "layer2.0.downsample.1.weight",
                 "layer2.0.downsample.2.running_var", "layer1.0.downsample.0.weight"):
         assert key in keys
+
+
+def test_create_model_passes_keyword_arguments_to_the_architecture():
+    torch.manual_seed(0)
+    plain = create_model("wrn-16-2", 10)
+    torch.manual_seed(0)
+    dropped = create_model("wrn-16-2", 10, drop_rate=0.3)
+    assert count_parameters(plain) == count_parameters(dropped)
+    assert {m.drop_rate for m in dropped.modules() if hasattr(m, "drop_rate")} == {0.3}
+    assert create_model("resnet-50-blurpool", 5, filter_size=3).maxpool[1].filt.shape[-1] == 3
+
+
+def test_unknown_keyword_argument_is_named():
+    with pytest.raises(ValueError, match="'allconv' takes no argument 'drop_rate'"):
+        create_model("allconv", 10, drop_rate=0.3)
+    with pytest.raises(ValueError, match="takes no argument 'colour'.*none"):
+        create_model("resnet-50", 10, colour="red")
+
+
+def test_list_models_with_and_without_a_pattern():
+    from augmix.models import list_models
+
+    assert list_models() == sorted(MODELS) == model_names()
+    assert list_models("resnet-50*") == ["resnet-50", "resnet-50-blurpool"]
+    assert list_models("*blurpool") == ["resnet-50-blurpool"]
+    assert list_models("vgg*") == []

@@ -70,9 +70,9 @@ def test_atomic_write_leaves_nothing_half_written(tmp_path):
 
 def test_gallery_from_real_cifar10(tmp_path, cifar10_root, capsys):
     out = tmp_path / "cifar.png"
-    assert main(["gallery", "--out", str(out), "--data", str(cifar10_root), "--no-verify",
+    assert main(["gallery", "--out", str(out), "--data", "cifar10", "--data-root", str(cifar10_root), "--no-verify",
                  "--images", "2"]) == 0
     grid = np.asarray(Image.open(out).convert("RGB"))
     assert grid.shape[0] > 2 * 128 and grid.std() > 20  # real picture content, not a blank grid
-    assert main(["gallery", "--out", str(out), "--data", str(cifar10_root)]) == 2
+    assert main(["gallery", "--out", str(out), "--data", "cifar10", "--data-root", str(cifar10_root)]) == 2
     assert "md5 mismatch" in capsys.readouterr().err

@@ -294,7 +294,7 @@ def test_a_killed_run_resumes_bit_identically(tmp_path):
 def test_augmix_eval_reads_a_training_run(tmp_path, tiny_run):
     run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
     assert cli.main(["eval", str(run), "--corrupted", "generate", "--corruptions", "gaussian_noise",
-                     "--severities", "1", "--limit", "200"]) == 0
+                     "--severities", "1", "--test-subset", "200"]) == 0
     results = json.loads((run / "results.json").read_text())
     assert results["dataset"] == "synthetic"
 
@@ -320,3 +320,37 @@ def test_imagenet_recipe_on_an_image_folder_tree(tmp_path):
     assert payload["records"][0]["train_images"] == 4 and payload["step"] == 1
     # The official ImageNet schedule: lr x batch/256, constant within the first third.
     assert payload["records"][0]["lr"] == pytest.approx(0.1 * 4 / 256)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"WORLD_SIZE": "two"}, "WORLD_SIZE must be an int, got 'two'"),
+    ({"WORLD_SIZE": "2"}, "RANK is not set"),
+    ({"WORLD_SIZE": "2", "RANK": "2"}, "RANK must be in \\[0, 2\\), got 2"),
+    ({"WORLD_SIZE": "0"}, "WORLD_SIZE must be >= 1, got 0"),
+])
+def test_bad_torchrun_environment_is_a_value_error_naming_the_variable(monkeypatch, env, message):
+    from augmix.train import distributed
+
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        distributed.init_from_env("cpu")
+
+
+def test_train_flags_are_the_config_fields_and_old_spellings_are_hidden(capsys):
+    import dataclasses
+
+    parser = cli.build_parser(["train"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    shown = capsys.readouterr().out
+    for f in dataclasses.fields(TrainConfig):
+        if f.metadata["flag"]:
+            name = f.name.replace("_", "-")
+            assert (f"--no-{name}" if f.default is True else f"--{name}") in shown, f.name
+    assert "--wd" not in shown and "--train-size" not in shown
+    args = parser.parse_args(["train", "--wd", "0.01", "--weight-decay", "0.02", "--no-nesterov"])
+    assert (args.weight_decay, args.nesterov, args.epochs) == (0.02, False, None)
+    assert parser.parse_args(["train", "--mean", "0.5", "0.4", "0.3"]).mean == [0.5, 0.4, 0.3]

@@ -1,8 +1,10 @@
-"""Baselines of the AugMix paper's comparison, one module per method.
+"""AugMix and the baselines of the AugMix paper's comparison, one registry of training methods.
 
-``METHODS`` maps each ``augmix train --method`` name to where the method acts
-in the pipeline, its published defaults and their source; each module's
-docstring gives the details. Stages:
+``METHODS`` maps each ``augmix train --method`` name to a `Method` object
+(``augmix.baselines.methods``): where it acts in the pipeline, its published
+defaults and their source, and the hooks the trainer calls (per-image transform,
+per-batch transform, loss). Each baseline's module docstring gives the details.
+Stages:
 
 - ``"none"``: the standard pipeline only (random crop with 4-pixel padding and
   horizontal flip on CIFAR);
@@ -16,9 +18,6 @@ docstring gives the details. Stages:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from augmix.baselines import (
     adversarial,
     autoaugment,
@@ -27,56 +26,70 @@ from augmix.baselines import (
     mixup,
     patch_uniform,
 )
+from augmix.baselines.methods import (
+    Adversarial,
+    AugMix,
+    AutoAugmentCutout,
+    Batch,
+    CutMix,
+    Cutout,
+    ImageSetup,
+    Method,
+    Mixup,
+    PatchUniform,
+    RandomAutoAugment,
+    Step,
+)
 
 
-@dataclass(frozen=True)
-class Method:
-    """A training method: its stage in the pipeline, published defaults and source."""
-
-    description: str
-    stage: str
-    defaults: dict[str, Any] = field(default_factory=dict)
-    source: str = ""
+def _registry(*methods: Method) -> dict[str, Method]:
+    return {method.name: method for method in methods}
 
 
-METHODS: dict[str, Method] = {
-    "standard": Method(
-        "random crop (pad 4) and horizontal flip only", "none", {},
+METHODS: dict[str, Method] = _registry(
+    AugMix(
+        "augmix", "AugMix per image (mixed chains of 1-3 ops, blended with the original), with "
+        "the Jensen-Shannon consistency loss unless --no-jsd; settings from the run's config",
+        "pil", {}, "Hendrycks et al. ICLR 2020, arXiv:1912.02781; github.com/google-research/augmix"),
+    Method(
+        "standard", "random crop (pad 4) and horizontal flip only", "none", {},
         "the AugMix paper's 'Standard' row"),
-    "cutout": Method(
-        "zero one random 16x16 square per image, after normalization", "normalized",
+    Cutout(
+        "cutout", "zero one random 16x16 square per image, after normalization", "normalized",
         {"length": cutout.CIFAR10_LENGTH, "n_holes": cutout.CIFAR10_N_HOLES},
         "DeVries & Taylor 2017, arXiv:1708.04552; github.com/uoguelph-mlrg/Cutout"),
-    "mixup": Method(
-        "convex combinations of image pairs and their labels, lam ~ Beta(1, 1) per batch",
+    Mixup(
+        "mixup", "convex combinations of image pairs and their labels, lam ~ Beta(1, 1) per batch",
         "batch", {"alpha": mixup.CIFAR_ALPHA},
         "Zhang et al. ICLR 2018, arXiv:1710.09412; github.com/facebookresearch/mixup-cifar10"),
-    "cutmix": Method(
-        "paste a random box from a partner image, labels mixed by exact area, "
+    CutMix(
+        "cutmix", "paste a random box from a partner image, labels mixed by exact area, "
         "on half of the batches", "batch",
         {"beta": cutmix.CIFAR_BETA, "prob": cutmix.CIFAR_PROB},
         "Yun et al. ICCV 2019, arXiv:1905.04899; github.com/clovaai/CutMix-PyTorch"),
-    "autoaugment": Method(
-        "the learned AutoAugment CIFAR-10 policy (25 sub-policies), then Cutout 16x16 "
-        "as in the AutoAugment paper's CIFAR recipe", "pil",
+    AutoAugmentCutout(
+        "autoaugment", "the learned AutoAugment CIFAR-10 policy (25 sub-policies), then Cutout "
+        "16x16 as in the AutoAugment paper's CIFAR recipe", "pil",
         {"policy": "cifar10", "fill": autoaugment.FILL, "cutout_length": 16},
         "Cubuk et al. CVPR 2019, arXiv:1805.09501; ranges as github.com/DeepVoltaire/AutoAugment"),
-    "random-autoaugment": Method(
-        "a random sub-policy from the AutoAugment search space per image", "pil",
-        {"fill": autoaugment.FILL},
+    RandomAutoAugment(
+        "random-autoaugment", "a random sub-policy from the AutoAugment search space per image",
+        "pil", {"fill": autoaugment.FILL},
         "AugMix paper (ImageNet table); sampling choices documented in autoaugment.py"),
-    "adversarial": Method(
-        "train on L-inf PGD examples (random start) against the current model", "attack",
+    Adversarial(
+        "adversarial", "train on L-inf PGD examples (random start) against the current model",
+        "attack",
         {"epsilon": adversarial.EPSILON, "step_size": adversarial.STEP_SIZE,
          "steps": adversarial.TRAIN_STEPS, "eval_steps": adversarial.EVAL_STEPS,
          "random_start": True, "mode": "train", "eval_mode": "eval"},
         "Madry et al. ICLR 2018, arXiv:1706.06083; github.com/MadryLab/cifar10_challenge"),
-    "patch-uniform": Method(
-        "uniform noise inside one random square patch per image, clipped to [0, 1]", "pixels",
+    PatchUniform(
+        "patch-uniform", "uniform noise inside one random square patch per image, clipped to "
+        "[0, 1]", "pixels",
         {"patch_size": patch_uniform.CIFAR_PATCH_SIZE, "max_scale": patch_uniform.MAX_SCALE},
         "AugMix paper (ImageNet table), after Patch Gaussian, Lopes et al. arXiv:1906.02611; "
         "parameters ours, see patch_uniform.py"),
-}
+)
 
-__all__ = ["METHODS", "Method", "adversarial", "autoaugment", "cutmix", "cutout", "mixup",
-           "patch_uniform"]
+__all__ = ["METHODS", "Batch", "ImageSetup", "Method", "Step", "adversarial", "autoaugment",
+           "cutmix", "cutout", "mixup", "patch_uniform"]

@@ -22,6 +22,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def add_old_spelling(parser, old: str, dest: str, **options) -> None:
+    """Accept `old`, a flag's former name, as a spelling of `dest`, hidden from --help."""
+    parser.add_argument(old, dest=dest, **options, help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+
+
 def _command_in(argv: list[str]) -> str | None:
     """The subcommand named in argv (the first word that is not an option), if any."""
     return next((word for word in argv if not word.startswith("-")), None)

@@ -12,15 +12,14 @@ from augmix.corruptions.names import ALL_CORRUPTIONS, SEVERITIES
 from augmix.data.cifar import load_cifar
 from augmix.data.folder import ImageFileArray
 from augmix.data.generate import write_cifar_c, write_imagenet_c
+from augmix.data.sources import cifar_root
 
 
-def load_preview_image(spec: str, *, data: str | None = None, dataset: str = "cifar10", verify: bool = True,
-                       resize: int | None = 256, crop: int = 224) -> np.ndarray:
-    """An image file (resized on its shorter side, centre-cropped) or, with `data`, a CIFAR test index."""
+def load_preview_image(spec: str, *, data_root: str | None = None, dataset: str = "cifar10",
+                       verify: bool = True, resize: int | None = 256, crop: int = 224) -> np.ndarray:
+    """An image file (resized on its shorter side, centre-cropped) or a CIFAR test index (from `data_root`)."""
     if spec.isdigit():
-        if data is None:
-            raise ValueError(f"--preview {spec} is a CIFAR test index: give --data (the CIFAR folder)")
-        images, _ = load_cifar(data, train=False, dataset=dataset, verify=verify)
+        images, _ = load_cifar(cifar_root(data_root), train=False, dataset=dataset, verify=verify)
         if int(spec) >= len(images):
             raise ValueError(f"--preview index {spec} is out of range (the test set has {len(images)} images)")
         return images[int(spec)]
@@ -31,15 +30,19 @@ def load_preview_image(spec: str, *, data: str | None = None, dataset: str = "ci
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from augmix.cli import add_old_spelling
+
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", choices=("cifar10", "cifar100"),
-                        help="corrupt this CIFAR test set (read from --data) into the released .npy layout")
-    source.add_argument("--images", type=Path,
-                        help="corrupt an image folder <class>/<image> into an ImageNet-C JPEG tree")
+    source.add_argument("--data", metavar="cifar10|cifar100|FOLDER",
+                        help="corrupt this CIFAR test set (read from --data-root) into the released .npy "
+                             "layout, or an image folder <class>/<image> into an ImageNet-C JPEG tree")
     source.add_argument("--preview", metavar="IMAGE_OR_INDEX",
                         help="write one PNG grid of an image file (or a CIFAR test index, with "
-                             "--data) under every corruption and severity")
-    parser.add_argument("--data", help="folder holding the CIFAR python files (cifar-10-batches-py/)")
+                             "--data-root) under every corruption and severity")
+    add_old_spelling(source, "--dataset", "data", choices=("cifar10", "cifar100"))
+    add_old_spelling(source, "--images", "data")
+    parser.add_argument("--data-root", help="folder holding the CIFAR python files (cifar-10-batches-py/; "
+                                            "default $AUGMIX_CACHE/cifar)")
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder (with --preview: a .png file, or .jpg for a smaller one)")
     parser.add_argument("--corruptions", nargs="+", default=list(ALL_CORRUPTIONS), metavar="NAME",
@@ -50,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="severity table: cifar, tiny, imagenet, inception (default: by image size)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     parser.add_argument("--chunk", type=int, default=None, help="images per task (resume granularity)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--test-subset", type=int, default=None, metavar="N",
+                        help="corrupt only the first N test images")
+    add_old_spelling(parser, "--limit", "test_subset", type=int)
     parser.add_argument("--resize", type=int, default=256,
                         help="image folders and previews: shorter side resized to this first (0: no resize)")
     parser.add_argument("--crop", type=int, default=224, help="image folders and previews: centre crop side")
@@ -60,19 +65,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the md5 check of the CIFAR files (for re-encoded copies)")
 
 
-def _limit(value: int | None) -> int | None:
+def _test_subset(value: int | None) -> int | None:
     if value is not None and value < 1:
-        raise ValueError(f"--limit must be >= 1, got {value}")
+        raise ValueError(f"--test-subset must be >= 1, got {value}")
     return value
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    limit = _limit(args.limit)
+    limit = _test_subset(args.test_subset)
     if args.preview is not None:
         from augmix.corruptions.preview import render_preview
-        image = load_preview_image(args.preview, data=args.data, dataset="cifar10", verify=args.verify,
+        image = load_preview_image(args.preview, data_root=args.data_root, dataset="cifar10", verify=args.verify,
                                    resize=args.resize or None, crop=args.crop)
         grid = render_preview(image, names=args.corruptions, seed=args.seed, table=args.table,
                               frost_dir=args.frost_dir, tile=args.tile)
@@ -83,15 +88,14 @@ def run(args: argparse.Namespace) -> int:
                 grid.save(f, format="PNG", optimize=True)
         print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
         return 0
-    if args.dataset is not None:
-        if args.data is None:
-            raise ValueError("--data is required with --dataset (the folder holding the CIFAR files)")
-        images, labels = load_cifar(args.data, train=False, dataset=args.dataset, verify=args.verify)
+    if args.data in ("cifar10", "cifar100"):
+        images, labels = load_cifar(cifar_root(args.data_root), train=False, dataset=args.data,
+                                    verify=args.verify)
         out = write_cifar_c(images[:limit], labels[:limit], args.out, names=args.corruptions,
                             severities=args.severities, seed=args.seed, table=args.table,
                             workers=args.workers, chunk=args.chunk or 500, frost_dir=args.frost_dir)
     else:
-        out = write_imagenet_c(args.images, args.out, crop=args.crop, resize=args.resize or None,
+        out = write_imagenet_c(Path(args.data), args.out, crop=args.crop, resize=args.resize or None,
                                names=args.corruptions, severities=args.severities, seed=args.seed,
                                table=args.table, workers=args.workers, chunk=args.chunk or 64,
                                frost_dir=args.frost_dir, limit=limit)

@@ -16,17 +16,20 @@ from pathlib import Path
 # The demo's budget: chosen for run time on a 2-core CPU, identical for both methods.
 DEMO_SETTINGS = {"data": "synthetic", "model": "wrn-10-1", "train_subset": 5000, "test_subset": 500,
                  "epochs": 5, "batch_size": 128, "eval_batch_size": 500, "workers": 2, "seed": 1}
-DEMO_EVAL_LIMIT = 500
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from augmix.cli import add_old_spelling
+
     parser.add_argument("--out", type=Path, default=Path("out/demo"),
                         help="folder for the two runs, the corrupted test set and the report")
     parser.add_argument("--epochs", type=int, default=DEMO_SETTINGS["epochs"])
-    parser.add_argument("--train-size", type=int, default=DEMO_SETTINGS["train_subset"],
-                        help="synthetic training images")
-    parser.add_argument("--eval-limit", type=int, default=DEMO_EVAL_LIMIT,
+    parser.add_argument("--train-subset", type=int, metavar="N",
+                        default=DEMO_SETTINGS["train_subset"], help="synthetic training images")
+    parser.add_argument("--test-subset", type=int, metavar="N", default=DEMO_SETTINGS["test_subset"],
                         help="synthetic test images evaluated (clean and under each corruption)")
+    add_old_spelling(parser, "--train-size", "train_subset", type=int)
+    add_old_spelling(parser, "--eval-limit", "test_subset", type=int)
     parser.add_argument("--model", default=DEMO_SETTINGS["model"])
     parser.add_argument("--workers", type=int, default=DEMO_SETTINGS["workers"])
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -36,13 +39,13 @@ def run(args: argparse.Namespace) -> int:
     from augmix.evaluation.compare import compare, comparison_table
 
     start = time.perf_counter()
-    settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_size,
-                "model": args.model, "workers": args.workers}
+    settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_subset,
+                "test_subset": args.test_subset, "model": args.model, "workers": args.workers}
     print(f"augmix demo: Standard vs AugMix+JSD, {settings['model']}, {settings['epochs']} epochs on "
-          f"{settings['train_subset']} synthetic images; evaluated on {args.eval_limit} test images, "
+          f"{settings['train_subset']} synthetic images; evaluated on {args.test_subset} test images, "
           f"clean and under 15 corruptions x 5 severities -> {args.out}")
     records = compare(["standard", "augmix"], out=args.out, recipe="synthetic-wrn-16-2",
-                      overrides=settings, eval_limit=args.eval_limit, workers=args.workers,
+                      overrides=settings, workers=args.workers,
                       progress=not args.quiet)
     print()
     print(comparison_table(records))

@@ -8,13 +8,15 @@ from augmix.evaluation.results import ResultsRecord
 
 
 def add_arguments(parser) -> None:
+    from augmix.cli import add_old_spelling
+
     parser.add_argument("checkpoint", help="a run folder written by `augmix train`, or a checkpoint file")
     parser.add_argument("--data", default=None,
-                        help="clean test set: 'synthetic', a folder holding CIFAR-10/100 (official "
-                             "python layout) or an ImageNet-style val tree (default: the checkpoint's "
-                             "training data when it was the synthetic set)")
-    parser.add_argument("--dataset", default=None,
-                        help="cifar10, cifar100, synthetic or imagenet (default: from the checkpoint)")
+                        help="clean test set, as `augmix train --data`: synthetic | cifar10 | cifar100 | "
+                             "FOLDER holding val/ (or the ImageNet-style val tree itself) (default: the "
+                             "run's training data)")
+    parser.add_argument("--data-root", default=None,
+                        help="folder holding CIFAR (default: the run's, else $AUGMIX_CACHE/cifar)")
     parser.add_argument("--corrupted", default="generate",
                         help="'generate' (corrupt the clean test set on the fly), a folder of released "
                              "CIFAR-10-C/100-C .npy files, an ImageNet-C / Tiny-ImageNet-C tree, or 'none'")
@@ -25,7 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--eval-transform", choices=("crop", "resize-crop"), default="crop",
                         help="ImageNet-C images: centre crop only (official test.py), or "
                              "Resize(256)+CenterCrop(224) as AugMix's imagenet.py and RobustBench do")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test images only")
+    parser.add_argument("--test-subset", type=int, default=None, metavar="N",
+                        help="evaluate on the first N test images only")
+    add_old_spelling(parser, "--limit", "test_subset", type=int)
     parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
@@ -46,7 +50,7 @@ def run(args) -> int:
 
     model, meta = load_model(args.checkpoint, device=args.device)
     dataset, data, verify = _data_of_run(args, meta)
-    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.limit)
+    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.test_subset)
     names = eval_sources.corruption_names(args.corruptions, args.extra)
     corrupted, total = eval_sources.corrupted_sets(
         args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
@@ -74,18 +78,19 @@ def summary_line(record: ResultsRecord) -> str:
 
 
 def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
-    """(dataset, clean data location, verify) from the flags, else from the training run."""
-    config = meta.get("config", {})
-    trained_on = meta.get("dataset", "synthetic")
-    verify = args.verify and config.get("verify", True)
-    if args.dataset:
-        return args.dataset, args.data, verify
-    if trained_on in ("synthetic", "cifar10", "cifar100"):
-        default_root = config.get("data_root")
-        if trained_on != "synthetic" and default_root is None:
-            from augmix._util.download import cache_dir
-            default_root = str(cache_dir() / "cifar")
-        return trained_on, args.data or default_root, verify
-    # An image-folder run (dataset "imagenet"): its data is the folder holding train/ and val/.
+    """(dataset, where its test set is, verify) from the flags, else from the training run."""
     from pathlib import Path
-    return "imagenet", args.data or str(Path(config.get("data", ".")) / "val"), verify
+
+    config = meta.get("config", {})
+    verify = args.verify and config.get("verify", True)
+    data = args.data or config.get("data") or meta.get("dataset", "synthetic")
+    if data == "synthetic":
+        return data, None, verify
+    if data in ("cifar10", "cifar100"):
+        from augmix.data.sources import cifar_root
+        return data, str(cifar_root(args.data_root or config.get("data_root"))), verify
+    # An image folder: the one holding train/ and val/ (as for training), or a val tree itself.
+    folder = Path(data)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--data {data}: not synthetic, cifar10, cifar100 or an existing folder")
+    return "imagenet", str(folder / "val" if (folder / "val").is_dir() else folder), verify

@@ -11,15 +11,17 @@ from augmix._util.atomic import atomic_write
 from augmix.augment.augmix import AugMix
 from augmix.augment.gallery import render_gallery
 from augmix.data.cifar import load_cifar
+from augmix.data.sources import cifar_root
 from augmix.data.synthetic import make_synthetic
 
 
-def load_images(data: str | None, count: int, seed: int, verify: bool = True) -> list[Image.Image]:
-    """`count` images: from the synthetic set, or CIFAR-10's test set under `data`."""
-    if data is None:
+def load_images(data: str, count: int, seed: int, data_root: str | None = None,
+                verify: bool = True) -> list[Image.Image]:
+    """`count` images: from the synthetic set, or the CIFAR-10/100 test set under `data_root`."""
+    if data == "synthetic":
         images, _ = make_synthetic(max(count, 10), seed=seed)
     else:
-        images, _ = load_cifar(data, train=False, verify=verify)
+        images, _ = load_cifar(cifar_root(data_root), train=False, dataset=data, verify=verify)
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(images), size=min(count, len(images)), replace=False)
     return [Image.fromarray(images[i]) for i in picks]
@@ -27,8 +29,10 @@ def load_images(data: str | None, count: int, seed: int, verify: bool = True) ->
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/gallery.png"), help="PNG to write")
-    parser.add_argument("--data", default=None,
-                        help="folder holding cifar-10-batches-py/ (default: the synthetic set)")
+    parser.add_argument("--data", default="synthetic", choices=("synthetic", "cifar10", "cifar100"),
+                        help="images from this data set's test split (default: synthetic)")
+    parser.add_argument("--data-root", default=None,
+                        help="folder holding CIFAR (default $AUGMIX_CACHE/cifar)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip the md5 check of the CIFAR files (for re-encoded copies)")
     parser.add_argument("--images", type=int, default=4, help="number of rows")
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.images < 1:
         raise ValueError(f"--images must be >= 1, got {args.images}")
     augmix = AugMix(args.severity, args.width, args.depth, args.alpha, args.all_ops, seed=args.seed)
-    images = load_images(args.data, args.images, args.seed, args.verify)
+    images = load_images(args.data, args.images, args.seed, args.data_root, args.verify)
     results = [augmix.augment(image) for image in images]
     with atomic_write(args.out) as f:
         render_gallery(images, results).save(f, format="PNG")

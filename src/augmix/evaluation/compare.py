@@ -60,16 +60,17 @@ def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Se
 def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | None = None,
             overrides: dict[str, Any] | None = None, corrupted: str | None = None,
             severities: Sequence[int] = (1, 2, 3, 4, 5), corruption_seed: int = 0,
-            eval_limit: int | None = None, workers: int | None = None,
-            progress: bool = True) -> list[ResultsRecord]:
+            workers: int | None = None, progress: bool = True) -> list[ResultsRecord]:
     """Train each method, evaluate all on the same corrupted set, write out/report/.
 
     `overrides` are training-config fields shared by every method (model, data, epochs,
-    seed, ...). `corrupted` is a released CIFAR-C folder; by default the test set is
-    corrupted once with `corruption_seed` and written under `out`.
+    seed, ...); their `test_subset` limits the final evaluation too. `corrupted` is a
+    released CIFAR-C folder; by default the test set is corrupted once with
+    `corruption_seed` and written under `out`.
     """
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
+    from augmix.data.sources import cifar_root
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
     from augmix.evaluation.sources import clean_test_set, source_kind
@@ -94,18 +95,16 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
         train_or_resume(config, out / method, progress)
         train_s[method] = time.perf_counter() - start
 
-    root = first.data_root
-    if first.data != "synthetic" and root is None:
-        from augmix._util.download import cache_dir
-        root = str(cache_dir() / "cifar")
-    clean = clean_test_set(root, first.data, verify=first.verify, limit=eval_limit)
+    root = None if first.data == "synthetic" else str(cifar_root(first.data_root))
+    test_subset = first.test_subset
+    clean = clean_test_set(root, first.data, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
         clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
 
     records = []
     for method in methods:
         model, meta = load_model(out / method)
-        sets = ((name, s, images[:eval_limit], labels[:eval_limit])
+        sets = ((name, s, images[:test_subset], labels[:test_subset])
                 for name, s, images, labels in iter_cifar_c(c_folder, CORRUPTIONS, severities,
                                                              verify=first.verify))
         record = evaluate(model, clean.images, clean.labels, sets, name=method, dataset=first.data,

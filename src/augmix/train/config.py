@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,54 +25,81 @@ from augmix.train.schedules import SCHEDULES
 
 AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 AUGMENT_ON = ("workers", "device")
-METHOD_NAMES = ("augmix", *METHODS)  # AugMix and the baselines of augmix.baselines
+METHOD_NAMES = tuple(METHODS)  # AugMix and the baselines: the registry of augmix.baselines
 # Fields that may differ when resuming: they change how a run executes, not what it computes.
 RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
+
+
+def setting(default: Any = None, help: str = "", *, choices: tuple | None = None,
+            metavar: str | None = None, aliases: tuple[str, ...] = (), flag: bool = True) -> Any:
+    """A TrainConfig field with what its command-line flag needs (`augmix train`, `compare`):
+    `help`, `choices` (also checked by `validate`), `metavar`, hidden old spellings
+    `aliases`, and `flag=False` for fields that are not set from the command line."""
+    metadata = {"help": help, "choices": choices, "metavar": metavar, "aliases": aliases, "flag": flag}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
 class TrainConfig:
     """Everything that defines a training run. Defaults: the official AugMix CIFAR recipe
     (WRN-40-2, 100 epochs, SGD Nesterov 0.9, lr 0.1 per-step cosine, wd 5e-4, batch 128,
-    AugMix severity 3 width 3 with the JSD loss) on the embedded synthetic set."""
+    AugMix severity 3 width 3 with the JSD loss) on the embedded synthetic set.
 
-    model: str = "wrn-40-2"
-    data: str = "synthetic"
-    extra_train: list[str] | None = None
-    data_root: str | None = None
-    download: bool = False
-    verify: bool = True
-    train_subset: int | None = None
-    test_subset: int | None = None
-    epochs: int = 100
-    batch_size: int = 128
-    eval_batch_size: int = 500
-    lr: float = 0.1
-    lr_schedule: str = "cosine"
-    lr_min: float = 1e-6
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-4
-    method: str = "augmix"
-    jsd: bool = True
-    jsd_lambda: float = 12.0
-    severity: float = 3
-    width: int = 3
-    depth: int = -1
-    alpha: float = 1.0
-    all_ops: bool = False
-    augment_on: str = "workers"
-    amp: str = "none"
-    channels_last: bool = False
-    seed: int = 1
-    workers: int = 2
-    device: str = "auto"
-    stop_after: int | None = None
-    recipe: str | None = None
-    description: str = ""
-    source: str = ""
-    mean: list[float] | None = None
-    std: list[float] | None = None
+    Each field is also a flag of `augmix train` (`--field-name`; a bool field that
+    defaults to True is switched off by `--no-field-name`, its help read after "without")."""
+
+    model: str = setting("wrn-40-2", "architecture (augmix.models registry, or wrn-DEPTH-WIDTH)")
+    data: str = setting("synthetic", "data set: synthetic | cifar10 | cifar100 | FOLDER holding "
+                        "train/ and val/ (ImageNet-style CLASS/IMAGE trees)")
+    extra_train: list[str] | None = setting(
+        None, "image folders (CLASS/IMAGE, the classes of FOLDER/train) added to the training set, "
+        "e.g. Stylized-ImageNet", metavar="DIR")
+    data_root: str | None = setting(None, "folder holding (or receiving) CIFAR; default "
+                                    "$AUGMIX_CACHE/cifar")
+    download: bool = setting(False, "fetch CIFAR from the official site into --data-root if missing")
+    verify: bool = setting(True, "the CIFAR md5 check (skip it for re-encoded copies)")
+    train_subset: int | None = setting(None, "train on the first N training images only",
+                                       metavar="N", aliases=("--train-size",))
+    test_subset: int | None = setting(None, "test on the first N test images only", metavar="N",
+                                      aliases=("--eval-limit",))
+    epochs: int = setting(100, "epochs of the schedule")
+    batch_size: int = setting(128, "global batch size (split over torchrun processes)")
+    eval_batch_size: int = setting(500, "batch size of the per-epoch test")
+    lr: float = setting(0.1, "initial learning rate")
+    lr_schedule: str = setting("cosine", "per-step cosine (CIFAR) or step thirds (ImageNet)",
+                               choices=SCHEDULES)
+    lr_min: float = setting(1e-6, "final learning rate of the cosine schedule")
+    momentum: float = setting(0.9, "SGD momentum")
+    nesterov: bool = setting(True, "Nesterov momentum")
+    weight_decay: float = setting(5e-4, "weight decay", aliases=("--wd",))
+    method: str = setting("augmix", "augmix or a baseline (augmix.baselines.METHODS)",
+                          choices=METHOD_NAMES)
+    jsd: bool = setting(True, "the Jensen-Shannon consistency loss (without: plain cross-entropy)")
+    jsd_lambda: float = setting(12.0, "weight of the consistency term")
+    severity: float = setting(3, "AugMix op severity (1-10)")
+    width: int = setting(3, "AugMix chains per image")
+    depth: int = setting(-1, "ops per chain, -1 for 1-3 at random")
+    alpha: float = setting(1.0, "Dirichlet and Beta coefficient of the mix")
+    all_ops: bool = setting(False, "add color, contrast, brightness, sharpness (they overlap the "
+                            "test corruptions)")
+    augment_on: str = setting("workers", "AugMix per image in DataLoader workers, or batched on "
+                              "the device (augmix.BatchAugMix)", choices=AUGMENT_ON)
+    amp: str = setting("none", "mixed precision", choices=tuple(AMP))
+    channels_last: bool = setting(False, "channels-last memory format")
+    seed: int = setting(1, "seed of every random stream of the run")
+    workers: int = setting(2, "DataLoader worker processes")
+    device: str = setting("auto", "auto | cpu | cuda | cuda:N")
+    stop_after: int | None = setting(None, "end this invocation after N epochs in all (the "
+                                     "schedule still spans --epochs); continue later with --resume",
+                                     metavar="N")
+    recipe: str | None = setting(None, "a shipped recipe's name (augmix train --list) or a JSON "
+                                 "file of these settings")
+    description: str = setting("", flag=False)
+    source: str = setting("", flag=False)
+    mean: list[float] | None = setting(None, "per-channel normalization mean (default: the data "
+                                       "set's)", metavar="M")
+    std: list[float] | None = setting(None, "per-channel normalization std (default: the data "
+                                      "set's)", metavar="S")
 
     def __post_init__(self) -> None:
         # One type whether set from Python, the CLI or a checkpoint, so a resumed run compares equal.
@@ -97,16 +124,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.lr == 0:
             raise ValueError("lr must be > 0")
-        choices = {"lr_schedule": SCHEDULES, "method": METHOD_NAMES, "augment_on": AUGMENT_ON,
-                   "amp": tuple(AMP)}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        for f in dataclasses.fields(self):
+            allowed = f.metadata.get("choices")
+            if allowed and getattr(self, f.name) not in allowed:
+                raise ValueError(f"{f.name} must be one of {allowed}, got {getattr(self, f.name)!r}")
         check_params(self.severity, self.width, self.depth, self.alpha)
-        if self.jsd and self.method != "augmix":
-            raise ValueError(f"the JSD loss needs method 'augmix' (got {self.method!r}); pass --no-jsd")
-        if self.augment_on == "device" and self.method != "augmix":
-            raise ValueError("--augment-on device applies to method 'augmix' only")
+        METHODS[self.method].configure(self)  # what the method cannot honour (e.g. JSD for a baseline)
         if self.extra_train is not None and (
                 not isinstance(self.extra_train, list) or not self.extra_train
                 or not all(isinstance(p, str) and p for p in self.extra_train)):

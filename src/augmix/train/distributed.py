@@ -28,12 +28,33 @@ class Group:
         return self.world_size > 1
 
 
+def _env_int(name: str, default: str | None, low: int, high: int | None = None) -> int:
+    """torchrun's variable `name` as an int in [low, high); ValueError naming it otherwise."""
+    text = os.environ.get(name, default)
+    if text is None:
+        raise ValueError(f"environment variable {name} is not set (WORLD_SIZE > 1): start "
+                         f"distributed runs with torchrun")
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an int, got {text!r}") from None
+    if value < low or (high is not None and value >= high):
+        bound = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"environment variable {name} must be {bound}, got {value}")
+    return value
+
+
 def init_from_env(device_kind: str) -> Group:
     """Join torchrun's process group (if WORLD_SIZE > 1); `device_kind` is 'cuda' or 'cpu'."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    world_size = _env_int("WORLD_SIZE", "1", 1)
+    if world_size == 1:
         return Group()
-    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    rank = _env_int("RANK", None, 0, world_size)
+    local_rank = _env_int("LOCAL_RANK", "0", 0, world_size)
+    if device_kind == "cuda" and local_rank >= torch.cuda.device_count():
+        raise ValueError(f"LOCAL_RANK {local_rank} needs CUDA device {local_rank}, but this machine "
+                         f"has {torch.cuda.device_count()}; start fewer processes per node "
+                         f"(--nproc_per_node) or pass --device cpu")
     if not dist.is_initialized():
         if device_kind == "cuda":
             torch.cuda.set_device(local_rank)

@@ -26,7 +26,7 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,24 +34,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
-from augmix._util.convert import hwc_to_chw
 from augmix._util.convert import image_to_tensor as to_tensor
-from augmix.augment.batch import BatchAugMix
-from augmix.baselines import (
-    METHODS,
-    adversarial,
-    autoaugment,
-    cutmix,
-    cutout,
-    mixup,
-    patch_uniform,
-)
-from augmix.data.augmix_dataset import AugMixDataset
+from augmix.baselines import METHODS, ImageSetup, Step
+from augmix.baselines.adversarial import normalizer
 from augmix.data.cifar import download_cifar
-from augmix.data.seeded import SeededTransform
-from augmix.data.sources import DataInfo, cifar_root, training_sets
+from augmix.data.sources import cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
-from augmix.loss import AugMixLoss
 from augmix.models import create_model
 from augmix.train import distributed
 from augmix.train.checkpoint import (
@@ -72,64 +60,6 @@ def derive_seed(seed: int, stream: int, *keys: int) -> int:
     """A 63-bit seed for one random stream, from the run's seed and the stream's position."""
     return int(np.random.SeedSequence([seed, stream, *keys]).generate_state(2, np.uint32)
                .astype(np.uint64) @ np.array([1 << 31, 1], np.uint64)) & ((1 << 63) - 1)
-
-
-def _unchanged(image):
-    return image
-
-
-def _to_uint8_tensor(image) -> torch.Tensor:
-    return hwc_to_chw(torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()))
-
-
-class _ImagePipeline:
-    """Per-image training transform: geometry (crop, flip), an optional PIL policy, to tensor."""
-
-    def __init__(self, geometry: Callable, policy: Callable | None, finish: Callable):
-        self.geometry, self.policy, self.finish = geometry, policy, finish
-
-    def __call__(self, image, rng: np.random.Generator):
-        image = self.geometry(image, rng)
-        if self.policy is not None:
-            image = self.policy(image, rng)
-        return self.finish(image)
-
-
-def _train_dataset(base, info: DataInfo, config: TrainConfig) -> tuple[Any, list]:
-    """The per-image part of the pipeline; returns the dataset and its epoch-aware layers."""
-    geometry = cifar_train(info.image_size) if info.image_size <= 64 else imagenet_train(info.image_size)
-    policy = None
-    if config.method in METHODS and METHODS[config.method].stage == "pil":
-        policy_name = "imagenet" if info.image_size > 64 else "cifar10"
-        policy = (autoaugment.AutoAugment(policy_name) if config.method == "autoaugment"
-                  else autoaugment.RandomAutoAugment())
-    if config.method == "augmix" and config.augment_on == "device":
-        geometric = SeededTransform(base, _ImagePipeline(geometry, None, _to_uint8_tensor),
-                                    derive_seed(config.seed, _GEOMETRY) % 2**62)
-        return geometric, [geometric]
-    finish = _unchanged if config.method == "augmix" else to_tensor
-    geometric = SeededTransform(base, _ImagePipeline(geometry, policy, finish),
-                                derive_seed(config.seed, _GEOMETRY) % 2**62)
-    if config.method != "augmix":
-        return geometric, [geometric]
-    mixed = AugMixDataset(geometric, to_tensor, jsd=config.jsd, severity=config.severity,
-                          width=config.width, depth=config.depth, alpha=config.alpha,
-                          all_ops=config.all_ops, seed=derive_seed(config.seed, _AUGMIX) % 2**62)
-    return mixed, [geometric, mixed]
-
-
-class _DeviceAugMix:
-    """`--augment-on device`: BatchAugMix on the device, its draws reseeded for every step."""
-
-    def __init__(self, config: TrainConfig, device: torch.device):
-        self.generator, self.jsd = torch.Generator(), config.jsd  # BatchAugMix draws on the CPU
-        self.engine = BatchAugMix(config.severity, config.width, config.depth, config.alpha,
-                                  config.all_ops, generator=self.generator).to(device)
-
-    def __call__(self, images: torch.Tensor, seed: int) -> torch.Tensor:
-        """uint8 (B, C, H, W) -> [clean; aug1; aug2] (3B) with JSD, else the B AugMix views."""
-        self.generator.manual_seed(seed)
-        return self.engine.jsd_views(images) if self.jsd else self.engine(images)
 
 
 def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.device:
@@ -208,10 +138,13 @@ class Trainer:
             test_subset=config.test_subset, seed=config.seed, extra_train=config.extra_train)
         self.mean = tuple(config.mean) if config.mean is not None else self.info.mean
         self.std = tuple(config.std) if config.std is not None else self.info.std
-        self.normalize = adversarial.normalizer(self.mean, self.std)
-        self.train_set, self.epoch_aware = _train_dataset(train_base, self.info, config)
-        self.device_augmix = (_DeviceAugMix(config, self.device) if config.method == "augmix"
-                              and config.augment_on == "device" else None)
+        self.normalize = normalizer(self.mean, self.std)
+        self.method = METHODS[config.method].configure(config)
+        size = self.info.image_size
+        self.train_set, self.epoch_aware = self.method.image_transform(train_base, ImageSetup(
+            cifar_train(size) if size <= 64 else imagenet_train(size), size,
+            seed=derive_seed(config.seed, _GEOMETRY) % 2**62,
+            augment_seed=derive_seed(config.seed, _AUGMIX) % 2**62))
         self.sampler = torch.utils.data.DistributedSampler(
             self.train_set, num_replicas=self.group.world_size, rank=self.group.rank,
             shuffle=True, seed=config.seed, drop_last=False)
@@ -238,7 +171,6 @@ class Trainer:
                   else StepThirds(steps_per_epoch, config.epochs, config.batch_size))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
-        self.jsd_loss = AugMixLoss(config.jsd_lambda)
         self.epoch, self.step, self.records = 0, 0, []
         if resume:
             self._restore()
@@ -276,10 +208,13 @@ class Trainer:
         self.epoch, self.step, self.records = payload["epoch"], payload["step"], payload["records"]
 
     # -- one step ------------------------------------------------------------------------
-    def _batch_generator(self) -> torch.Generator:
+    def _step_draws(self) -> Step:
+        """What the method's batch transform draws from at this step: (seed, rank, step) streams."""
+        seed, rank = self.config.seed, self.group.rank
         generator = torch.Generator(device=self.device)
-        generator.manual_seed(derive_seed(self.config.seed, _BATCH, self.group.rank, self.step))
-        return generator
+        generator.manual_seed(derive_seed(seed, _BATCH, rank, self.step))
+        return Step(generator, derive_seed(seed, _DEVICE_AUGMIX, rank, self.step), self.model,
+                    self.normalize)
 
     def _forward(self, x: torch.Tensor, *, normalized: bool = False,
                  module: torch.nn.Module | None = None) -> torch.Tensor:
@@ -293,44 +228,6 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
             return (module or self.net)(x)
 
-    def _loss(self, images, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(loss, logits on the clean or single view) for one batch on the device."""
-        config, generator = self.config, self._batch_generator()
-        method = config.method
-        if method == "augmix":
-            if self.device_augmix is not None:
-                images = self.device_augmix(images, derive_seed(config.seed, _DEVICE_AUGMIX,
-                                                                self.group.rank, self.step))
-            if config.jsd:
-                logits = self._forward(images if torch.is_tensor(images) else torch.cat(images))
-                return self.jsd_loss(logits, targets), logits[:targets.shape[0]]
-            logits = self._forward(images)
-            return F.cross_entropy(logits.float(), targets), logits
-        defaults = METHODS[method].defaults
-        if method in ("mixup", "cutmix"):
-            if method == "mixup":
-                mixed, (a, b, lam) = mixup.mixup(images, targets, generator, alpha=defaults["alpha"])
-            else:
-                mixed, (a, b, lam) = cutmix.cutmix(images, targets, generator,
-                                                   beta=defaults["beta"], prob=defaults["prob"])
-            logits = self._forward(mixed)
-            return mixup.mixup_loss(F.cross_entropy, logits.float(), a, b, lam), logits
-        if method == "patch-uniform":
-            images = patch_uniform.patch_uniform(images, generator, defaults["patch_size"],
-                                                 defaults["max_scale"])
-        elif method == "adversarial":
-            images = adversarial.pgd_attack(
-                self.model, images, targets, normalize=self.normalize, epsilon=defaults["epsilon"],
-                step_size=defaults["step_size"], steps=defaults["steps"],
-                random_start=defaults["random_start"], generator=generator, mode=defaults["mode"])
-        # Cutout (alone, or after AutoAugment as in its CIFAR recipe) acts on normalized images.
-        length = defaults.get("length", defaults.get("cutout_length"))
-        if length:
-            images = cutout.batch_cutout(self.normalize(images), generator, length,
-                                         defaults.get("n_holes", 1))
-        logits = self._forward(images, normalized=bool(length))
-        return F.cross_entropy(logits.float(), targets), logits
-
     def _to_device(self, images):
         if isinstance(images, (tuple, list)):
             return tuple(v.to(self.device, non_blocking=True) for v in images)
@@ -343,16 +240,19 @@ class Trainer:
         start = time.perf_counter()
         for i, (images, targets) in enumerate(self.loader):
             images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
-            loss, logits = self._loss(images, targets)
+            # The step: the method's batch transform and loss around one forward pass.
+            batch = self.method.batch_transform(images, targets, self._step_draws())
+            logits = self._forward(batch.inputs, normalized=batch.normalized)
+            loss = self.method.loss(logits, batch)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
             self.step += 1
-            n = targets.shape[0]
+            n = targets.shape[0]  # logits[:n]: the clean view's (the first third with the JSD loss)
             totals += torch.stack([loss.detach().double() * n,
-                                   (logits.detach().argmax(1) == targets).sum().double(),
+                                   (logits[:n].detach().argmax(1) == targets).sum().double(),
                                    torch.tensor(float(n), dtype=torch.float64, device=self.device)])
             if bar.disable is False and (i % 10 == 0 or i + 1 == len(self.loader)):
                 loss_sum, correct, seen = totals.tolist()  # one device sync every 10 steps
@@ -386,7 +286,8 @@ class Trainer:
         shards = distributed.gather_objects(list(iter(self.sampler)), self.group)
         prints = distributed.gather_objects(_fingerprint(self.model), self.group)
         if len(set(prints)) != 1:
-            raise RuntimeError(f"DDP replicas diverged at epoch {self.epoch}: parameter hashes {prints}")
+            raise ValueError(f"DDP replicas diverged at epoch {self.epoch} (parameter hashes "
+                             f"{[p[:12] for p in prints]})")
         distinct = len(set().union(*map(set, shards)))
         return {"shard_sizes": [len(s) for s in shards], "distinct_samples": distinct,
                 "replicas_equal": True}
