@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Extra arguments, e.g. make demo DEMO_ARGS="--epochs 2", make test PYTEST_ARGS="-k loss".
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
 
 .PHONY: install test test-all demo bench clean
 
@@ -16,13 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q --runslow
+	$(PY) -m pytest -q --runslow $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(VENV)/bin/augmix demo --out out/demo
+	$(VENV)/bin/augmix demo --out out/demo $(DEMO_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_augmix.py

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
 from augmix.cli import add_old_spelling
+from augmix.train.checkpoint import FILENAME
 from augmix.train.config import (
     TrainConfig,
     load_recipe,
@@ -20,7 +22,7 @@ from augmix.train.config import (
     recipe_names,
     resumed_config,
 )
-from augmix.train.trainer import train
+from augmix.train.trainer import default_run_dir, train
 
 
 def _flag(name: str) -> str:
@@ -89,5 +91,15 @@ def run(args: argparse.Namespace) -> int:
         config = resumed_config(args.out, **overrides)
     else:
         config = make_config(recipe, **overrides)
+    args.out = args.out if args.out is not None else default_run_dir(config)  # for resume_hint
     train(config, out=args.out, resume=args.resume, progress=not args.quiet)
     return 0
+
+
+def resume_hint(args: argparse.Namespace) -> str | None:
+    """What to type after Ctrl-C: the run keeps its last end-of-epoch checkpoint."""
+    if getattr(args, "list", False) or args.out is None:
+        return None
+    if not (Path(args.out) / FILENAME).is_file():
+        return "no epoch had finished, so no checkpoint was written: run the same command again"
+    return f"continue from the last checkpoint with: augmix train --out {shlex.quote(str(args.out))} --resume"

@@ -184,7 +184,8 @@ def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
 def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     """The configuration saved in a run's checkpoint, with execution-only `overrides` applied."""
     payload = read_checkpoint(Path(run_dir) / FILENAME)
-    saved = dict(payload["config"])
+    # --stop-after ends one invocation; the continued run goes to the end unless given again.
+    saved = {**payload["config"], "stop_after": None}
     changed = {k: v for k, v in overrides.items() if v is not None and saved.get(k) != v}
     fixed = sorted(set(changed) - set(RESUMABLE_OVERRIDES))
     if fixed:

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
 from augmix._util.convert import image_to_tensor as to_tensor
+from augmix._util.errors import TrainingError
 from augmix.baselines import METHODS, ImageSetup, Step
 from augmix.baselines.adversarial import normalizer
 from augmix.data.cifar import download_cifar
@@ -286,7 +287,7 @@ class Trainer:
         shards = distributed.gather_objects(list(iter(self.sampler)), self.group)
         prints = distributed.gather_objects(_fingerprint(self.model), self.group)
         if len(set(prints)) != 1:
-            raise ValueError(f"DDP replicas diverged at epoch {self.epoch} (parameter hashes "
+            raise TrainingError(f"DDP replicas diverged at epoch {self.epoch} (parameter hashes "
                              f"{[p[:12] for p in prints]})")
         distinct = len(set().union(*map(set, shards)))
         return {"shard_sizes": [len(s) for s in shards], "distinct_samples": distinct,
