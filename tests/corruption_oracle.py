@@ -1,11 +1,17 @@
-"""Test oracle: the 19 corruptions written again from the spec, in the reference generators' style.
+"""Test oracle for the 19 corruptions -- NOT independent: a transcription of the reference.
 
-Independent of src/augmix/corruptions: per-image code with scikit-image, SciPy, OpenCV and
-Pillow, the reference's loops (glass blur's pixel loop with its tuple "swap"; motion blur tap
-by tap with clamped reads), `scipy.ndimage.zoom` for zooms and scikit-image's HSV conversion.
-Every random function takes either `draws` (numbers fixed by the caller, to compare pixel by
-pixel) or `rs`, a legacy `numpy.random.RandomState` drawing the way the reference does (to
-compare statistics). Each returns the reference's `np.uint8(...)` of its output.
+Compared with hendrycks/robustness (commit 8190fe329f5f072a06e3a2aea02bb5dda69aed9f),
+ImageNet-C/create_c/make_cifar_c.py and make_imagenet_c.py, this file carries their code
+over: `disk`, `clipped_zoom` and most corruption bodies (glass blur's pixel loop, spatter,
+snow, elastic_transform, fog's `plasma_fractal`, compacted) are the reference's lines with the
+severity tables lifted out, random draws made injectable (`draws` fixed by the caller, or
+`rs`, a legacy `numpy.random.RandomState`), scikit-image's `multichannel=` replaced by
+`channel_axis=`, and ImageMagick's motion blur re-implemented (`magick_motion_blur`). It is
+therefore due to be replaced by golden outputs of the reference itself, as was done for the
+eight deterministic corruptions (tests/test_corruptions_golden.py, tests/golden/). Still to
+do: the random corruptions (their draws must be fed to the reference's global `np.random`)
+and motion blur / snow (the reference calls ImageMagick through Wand), then removing this
+file and its users (tests/test_corruptions.py, benchmarks/bench_corruptions.py).
 Spec: shared/spec/corruptions-and-metrics.md sections 1.1-1.5.
 """
 from __future__ import annotations
