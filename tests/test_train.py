@@ -178,6 +178,23 @@ def test_existing_run_is_not_overwritten_and_resume_needs_a_run(tmp_path, tiny_r
         resumed_config(run, model="wrn-16-1")
 
 
+def test_a_second_writer_on_one_run_folder_is_refused_at_once(tmp_path):
+    from augmix._util.lock import FolderBusyError, folder_lock
+
+    run = tmp_path / "busy"
+    with folder_lock(run, wait=False):  # as a first `augmix train --out busy` still running would
+        with pytest.raises(FolderBusyError, match="in use: another augmix process is writing a training run"):
+            train(make_config(**TINY), out=run, progress=False)
+    assert list(run.iterdir()) == []
+
+
+def test_resuming_a_run_stopped_with_stop_after_goes_to_the_end(tmp_path):
+    run = train(make_config(**TINY, stop_after=1), out=tmp_path / "stopped", progress=False)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1
+    train(resumed_config(run), out=run, resume=True, progress=False)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == TINY["epochs"]
+
+
 def test_checkpoint_of_another_model_and_corrupt_checkpoints(tmp_path, tiny_run):
     run = tiny_run
     payload = read_checkpoint(run)

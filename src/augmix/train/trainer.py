@@ -18,11 +18,13 @@ bit-identically, whatever the number of DataLoader workers.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
 import io
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -36,6 +38,7 @@ from tqdm.auto import tqdm
 from augmix._util.atomic import atomic_write
 from augmix._util.convert import image_to_tensor as to_tensor
 from augmix._util.errors import TrainingError
+from augmix._util.lock import folder_lock
 from augmix.baselines import METHODS, ImageSetup, Step
 from augmix.baselines.adversarial import normalizer
 from augmix.data.cifar import download_cifar
@@ -386,5 +389,9 @@ def train(config: TrainConfig | dict, *, out: str | Path | None = None, resume: 
     else:
         raise ValueError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
     run_dir = Path(out) if out is not None else default_run_dir(config)
-    _check_run_dir(run_dir, resume)
-    return Trainer(config, run_dir, resume=resume, progress=progress).run()
+    # One writer per run folder: a second `augmix train --out` on it is refused at once.
+    # Under torchrun only rank 0 writes (and locks) it.
+    writes = os.environ.get("RANK", "0") == "0"
+    with folder_lock(run_dir, wait=False, what="a training run") if writes else contextlib.nullcontext():
+        _check_run_dir(run_dir, resume)
+        return Trainer(config, run_dir, resume=resume, progress=progress).run()
