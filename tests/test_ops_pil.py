@@ -1,4 +1,4 @@
-"""augmix.augment.ops on PIL images against the official definitions, pixel for pixel."""
+"""augmix.augment.ops on PIL images against each op's definition as Pillow calls, pixel for pixel."""
 import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
@@ -8,8 +8,10 @@ from augmix.augment import ops
 BILINEAR = Image.Resampling.BILINEAR
 
 
-def _official(name, image, param):
-    """The official code's op with the parameter already drawn (IMAGE_SIZE = image size)."""
+def _pillow_definition(name, image, param):
+    """The op as the AugMix paper's code defines it, in Pillow calls, for a drawn parameter (the
+    image size as IMAGE_SIZE). Whole AugMix outputs against the official code itself:
+    test_official_golden.py."""
     size = image.size
     affine = {"shear_x": (1, param, 0, 0, 1, 0), "shear_y": (1, 0, 0, param, 1, 0),
               "translate_x": (1, 0, param, 0, 1, 0), "translate_y": (1, 0, 0, 0, 1, param)}
@@ -44,25 +46,25 @@ PARAMS = {
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
-def test_op_equals_official_on_real_cifar(name, cifar_images):
+def test_op_equals_its_pillow_definition_on_real_cifar(name, cifar_images):
     fn = getattr(ops, name)
     for array in cifar_images[:16]:
         image = Image.fromarray(array)
         for param in PARAMS[name]:
-            expected = np.asarray(_official(name, image, param))
+            expected = np.asarray(_pillow_definition(name, image, param))
             got = np.asarray(fn(image, param))
             assert got.shape == expected.shape
             assert np.array_equal(got, expected), (name, param)
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
-def test_op_equals_official_at_224(name, cifar_images):
+def test_op_equals_its_pillow_definition_at_224(name, cifar_images):
     image = Image.fromarray(cifar_images[0]).resize((224, 224), Image.Resampling.BICUBIC)
     scale = 224 / 32  # translations scale with the image
     for param in PARAMS[name]:
         if name.startswith("translate"):
             param = int(param * scale)
-        expected = np.asarray(_official(name, image, param))
+        expected = np.asarray(_pillow_definition(name, image, param))
         assert np.array_equal(np.asarray(getattr(ops, name)(image, param)), expected), (name, param)
 
 
@@ -71,7 +73,7 @@ def test_grayscale_images_work(cifar_images):
     for name, params in PARAMS.items():
         out = getattr(ops, name)(image, params[-1])
         assert out.mode == "L" and out.size == image.size
-        assert np.array_equal(np.asarray(out), np.asarray(_official(name, image, params[-1])))
+        assert np.array_equal(np.asarray(out), np.asarray(_pillow_definition(name, image, params[-1])))
 
 
 def test_translate_direction_and_fill():

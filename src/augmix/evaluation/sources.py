@@ -1,7 +1,7 @@
 """Where `augmix eval` gets its images: the clean test set and its corrupted counterparts.
 
 Every source ends as uint8 NHWC arrays (or array-likes that decode on slicing), the
-form augmix.evaluate consumes: CIFAR and the synthetic set in memory, released
+form augmix.evaluation.evaluate consumes: CIFAR and the synthetic set in memory, released
 CIFAR-C files memory-mapped, ImageNet-style trees decoded batch by batch.
 """
 from __future__ import annotations
