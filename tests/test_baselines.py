@@ -12,15 +12,7 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import stats
 
-from augmix.baselines import (
-    METHODS,
-    adversarial,
-    autoaugment,
-    cutmix,
-    cutout,
-    mixup,
-    patch_uniform,
-)
+from augmix.baselines import METHODS, adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
 from augmix.baselines.autoaugment import (
     CIFAR10_POLICY,
     IMAGENET_POLICY,

@@ -10,14 +10,7 @@ import numpy as np
 import pytest
 from http_server import local_http_server
 
-from augmix.data.cifar import (
-    CIFAR,
-    LAYOUTS,
-    cifar_classes,
-    download_cifar,
-    find_cifar,
-    load_cifar,
-)
+from augmix.data.cifar import CIFAR, LAYOUTS, cifar_classes, download_cifar, find_cifar, load_cifar
 
 
 def test_reads_real_cifar10_in_the_official_layout(cifar10_root, cifar_images, cifar_npz):

@@ -65,8 +65,9 @@ def _interrupt_after(tasks: int, monkeypatch):
     return real
 
 
+@pytest.mark.parametrize("rerun_chunk", [10, 7])  # the same chunking, or another one
 def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
-                                                          tmp_path, monkeypatch):
+                                                          tmp_path, monkeypatch, rerun_chunk):
     real = _interrupt_after(9, monkeypatch)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
@@ -75,24 +76,11 @@ def test_interrupted_generation_resumes_to_the_same_bytes(cifar_c, cifar_images,
     assert not list(out.rglob("*.tmp")) and len(list(out.rglob("*.npy"))) == 9  # finished parts only
     assert not (out / "labels.npy").exists()
     monkeypatch.setattr(generate, "_run_npy_task", real)
-    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
+    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=rerun_chunk,
                            workers=1, frost_dir=frost_dir)
     assert _digests(out) == _digests(cifar_c)
     with pytest.raises(ValueError, match="other settings"):
         generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=4, frost_dir=frost_dir)
-
-
-def test_resuming_with_another_chunk_gives_the_same_bytes(cifar_c, cifar_images, cifar_labels, frost_dir,
-                                                          tmp_path, monkeypatch):
-    real = _interrupt_after(9, monkeypatch)
-    out = tmp_path / "rechunked"
-    with pytest.raises(KeyboardInterrupt):
-        generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=10,
-                               frost_dir=frost_dir)
-    monkeypatch.setattr(generate, "_run_npy_task", real)
-    generate.write_cifar_c(cifar_images[:24], cifar_labels[:24], out, names=NAMES, seed=3, chunk=7,
-                           frost_dir=frost_dir)
-    assert _digests(out) == _digests(cifar_c)
 
 
 def _damaged_copy_repaired(cifar_c, images, labels, frost_dir, out: Path, damage) -> Path:

@@ -11,20 +11,8 @@ import torch
 
 from augmix import cli
 from augmix.models import create_model
-from augmix.train.checkpoint import (
-    load_model,
-    read_checkpoint,
-    restore_model,
-    save_checkpoint,
-)
-from augmix.train.config import (
-    METHOD_NAMES,
-    TrainConfig,
-    load_recipe,
-    make_config,
-    recipe_names,
-    resumed_config,
-)
+from augmix.train.checkpoint import load_model, read_checkpoint, restore_model, save_checkpoint
+from augmix.train.config import METHOD_NAMES, TrainConfig, load_recipe, make_config, recipe_names, resumed_config
 from augmix.train.trainer import train
 
 TINY = dict(data="synthetic", model="wrn-10-1", train_subset=64, test_subset=32, epochs=2,

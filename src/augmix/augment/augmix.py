@@ -20,14 +20,7 @@ from PIL import Image
 from augmix._util.convert import image_to_tensor, mean_std, normalize
 from augmix.augment.batch import BatchAugMix, check_batch
 from augmix.augment.ops import pil as pil_ops
-from augmix.augment.plan import (
-    SIGNED_OPS,
-    MixPlan,
-    OpCall,
-    ProcessGenerator,
-    check_params,
-    sample_plan,
-)
+from augmix.augment.plan import SIGNED_OPS, MixPlan, OpCall, ProcessGenerator, check_params, sample_plan
 
 
 @dataclass

@@ -10,23 +10,8 @@ import math
 import numpy as np
 from numba import njit
 
-from augmix.augment.cpu_kernel import (
-    AFFINE,
-    AUTOCONTRAST,
-    BRIGHTNESS,
-    COLOR,
-    CONTRAST,
-    EQUALIZE,
-    POSTERIZE,
-    SOLARIZE,
-)
-from augmix.augment.ops.pillow import (
-    LUMA,
-    LUMA_ROUND,
-    LUMA_SHIFT,
-    SMOOTH_CENTRE_EXTRA,
-    SMOOTH_SCALE,
-)
+from augmix.augment.cpu_kernel import AFFINE, AUTOCONTRAST, BRIGHTNESS, COLOR, CONTRAST, EQUALIZE, POSTERIZE, SOLARIZE
+from augmix.augment.ops.pillow import LUMA, LUMA_ROUND, LUMA_SHIFT, SMOOTH_CENTRE_EXTRA, SMOOTH_SCALE
 
 _jit = njit(nogil=True, cache=True)
 

@@ -18,14 +18,7 @@ Stages:
 """
 from __future__ import annotations
 
-from augmix.baselines import (
-    adversarial,
-    autoaugment,
-    cutmix,
-    cutout,
-    mixup,
-    patch_uniform,
-)
+from augmix.baselines import adversarial, autoaugment, cutmix, cutout, mixup, patch_uniform
 from augmix.baselines.methods import (
     Adversarial,
     AugMix,

@@ -15,13 +15,7 @@ from typing import Any
 
 from augmix.cli import add_old_spelling
 from augmix.train.checkpoint import FILENAME
-from augmix.train.config import (
-    TrainConfig,
-    load_recipe,
-    make_config,
-    recipe_names,
-    resumed_config,
-)
+from augmix.train.config import TrainConfig, load_recipe, make_config, recipe_names, resumed_config
 from augmix.train.trainer import default_run_dir, train
 
 

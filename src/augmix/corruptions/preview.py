@@ -8,12 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from augmix.corruptions.core import corrupt, image_rng
-from augmix.corruptions.names import (
-    ALL_CORRUPTIONS,
-    EXTRA_CORRUPTIONS,
-    SEVERITIES,
-    check_name,
-)
+from augmix.corruptions.names import ALL_CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, check_name
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
 
 LABEL_WIDTH = 130

@@ -46,12 +46,7 @@ from augmix.data.sources import cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
 from augmix.models import create_model
 from augmix.train import distributed
-from augmix.train.checkpoint import (
-    FILENAME,
-    read_checkpoint,
-    restore_model,
-    save_checkpoint,
-)
+from augmix.train.checkpoint import FILENAME, read_checkpoint, restore_model, save_checkpoint
 from augmix.train.config import AMP, TrainConfig, make_config
 from augmix.train.schedules import Cosine, StepThirds
 

@@ -22,14 +22,7 @@ from typing import Sequence, Union
 
 import torch
 
-from augmix.augment.ops.pillow import (
-    LUMA,
-    LUMA_ROUND,
-    LUMA_SHIFT,
-    ROTATE_DIGITS,
-    SMOOTH_CENTRE_EXTRA,
-    SMOOTH_SCALE,
-)
+from augmix.augment.ops.pillow import LUMA, LUMA_ROUND, LUMA_SHIFT, ROTATE_DIGITS, SMOOTH_CENTRE_EXTRA, SMOOTH_SCALE
 
 Fill = Union[int, Sequence[int]]
 Param = Union[float, torch.Tensor]
