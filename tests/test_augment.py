@@ -125,3 +125,10 @@ def test_batch_engine_is_an_ordinary_module():
     seen = []
     nn.Sequential(augmix.BatchAugMix(), nn.Identity()).apply(lambda module: seen.append(type(module).__name__))
     assert seen == ["BatchAugMix", "Identity", "Sequential"]
+
+
+@pytest.mark.parametrize("kwargs, match", [({"alpha": float("inf")}, "alpha must be a finite number"),
+                                           ({"mean": (float("nan"), 0, 0), "std": (1, 1, 1)}, "must be finite")])
+def test_augmix_refuses_non_finite_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        augmix.AugMix(**kwargs)

@@ -1,6 +1,8 @@
 """`augmix bench`: both paths measured, figures and load written as JSON, bad arguments rejected."""
 import json
 
+import pytest
+
 from augmix.cli import main
 
 
@@ -36,3 +38,11 @@ def test_bench_rejects_bad_arguments(tmp_path, capsys):
     assert "--workers" in capsys.readouterr().err
     assert main(["bench", "--sizes", "4", "--out", str(tmp_path / "x.json")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("argv, match", [(["--seconds", "inf"], "--seconds must be a number of seconds"),
+                                         (["--seconds", "nan"], "--seconds must be a number of seconds"),
+                                         (["--sizes", "4"], "--sizes must be >= 8")])
+def test_bad_durations_and_sizes_are_refused_at_once(argv, match, capsys):
+    assert main(["bench", *argv]) == 2
+    assert match in capsys.readouterr().err

@@ -103,3 +103,4 @@ def test_empty_batch_and_negative_probabilities_are_refused():
         jsd_consistency(p, p, p - 0.5, probs=True)
     assert jsd_consistency(p, p, p, probs=True).item() == 0
 
+

@@ -359,3 +359,25 @@ def test_train_flags_are_the_config_fields_and_old_spellings_are_hidden(capsys):
     args = parser.parse_args(["train", "--wd", "0.01", "--weight-decay", "0.02", "--no-nesterov"])
     assert (args.weight_decay, args.nesterov, args.epochs) == (0.02, False, None)
     assert parser.parse_args(["train", "--mean", "0.5", "0.4", "0.3"]).mean == [0.5, 0.4, 0.3]
+
+
+def test_a_diverging_run_stops_with_a_clear_error_and_keeps_its_checkpoint(tmp_path, monkeypatch):
+    from augmix._util.errors import TrainingError
+    from augmix.train.trainer import Trainer
+
+    run = train(make_config(**TINY, stop_after=1), out=tmp_path / "run", progress=False)
+    good = read_checkpoint(run)["model_state"]
+    forward = Trainer._forward
+    monkeypatch.setattr(Trainer, "_forward", lambda self, *a, **k: forward(self, *a, **k) * float("nan"))
+    with pytest.raises(TrainingError, match=r"training loss became nan in epoch 2 by step 1; the run stopped "
+                                            r"\(epoch 1's checkpoint is kept\)\. Lower --lr"):
+        train(resumed_config(run), out=run, resume=True, progress=False)
+    kept = read_checkpoint(run)
+    assert kept["epoch"] == 1 and all(torch.equal(kept["model_state"][k], v) for k, v in good.items())
+
+
+def test_a_huge_learning_rate_stops_the_run_in_its_first_epoch(tmp_path):
+    from augmix._util.errors import TrainingError
+
+    with pytest.raises(TrainingError, match=r"training loss became (nan|inf) in epoch 1 .*no checkpoint was written"):
+        train(make_config(**{**TINY, "lr": 1e30}), out=tmp_path / "run", progress=False)

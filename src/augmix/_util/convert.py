@@ -67,6 +67,8 @@ def mean_std(mean: Sequence[float] | None, std: Sequence[float] | None
                          f"got mean={mean!r} std={std!r}") from None
     if len(mean_t) != len(std_t):
         raise ValueError(f"mean and std must have one entry per channel each, got mean={mean!r} std={std!r}")
+    if not (torch.isfinite(mean_t).all() and torch.isfinite(std_t).all()):
+        raise ValueError(f"mean and std must be finite, got mean={mean_t.tolist()} std={std_t.tolist()}")
     if (std_t <= 0).any():
         raise ValueError(f"std must be positive, got {std_t.tolist()}")
     return mean_t.view(-1, 1, 1), std_t.view(-1, 1, 1)

@@ -16,6 +16,7 @@ draws. The ops never draw.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from numbers import Real
@@ -100,8 +101,8 @@ def check_params(severity: float, width: int, depth: int, alpha: float) -> None:
         raise ValueError(f"width must be an int >= 1 (number of chains), got {width!r}")
     if isinstance(depth, bool) or not isinstance(depth, int) or not (depth == -1 or depth >= 1):
         raise ValueError(f"depth must be -1 (random 1-3 per chain) or an int >= 1, got {depth!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha > 0:
-        raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < math.inf:
+        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
 
 
 def sample_op(rng: np.random.Generator, names: Sequence[str], severity: float,

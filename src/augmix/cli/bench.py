@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     for name in ("workers", "batch_size", "rounds"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.seconds <= 0 or any(s < 8 for s in args.sizes):
-        raise ValueError(f"--seconds must be > 0 and --sizes >= 8, got {args.seconds} and {args.sizes}")
+    if not 0 < args.seconds <= 3600:
+        raise ValueError(f"--seconds must be a number of seconds in (0, 3600], got {args.seconds}")
+    if any(s < 8 for s in args.sizes):
+        raise ValueError(f"--sizes must be >= 8 pixels, got {args.sizes}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA device is available")
     results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,

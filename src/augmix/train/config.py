@@ -112,8 +112,8 @@ class TrainConfig:
         ints = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "workers": 0, "seed": 0}
         for name, low in ints.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**63:
+                raise ValueError(f"{name} must be an int from {low} to 2**63 - 1, got {value!r}")
         for name in ("train_subset", "test_subset", "stop_after"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):

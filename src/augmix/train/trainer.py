@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import random
 import time
@@ -253,16 +254,27 @@ class Trainer:
             totals += torch.stack([loss.detach().double() * n,
                                    (logits[:n].detach().argmax(1) == targets).sum().double(),
                                    torch.tensor(float(n), dtype=torch.float64, device=self.device)])
-            if bar.disable is False and (i % 10 == 0 or i + 1 == len(self.loader)):
+            if i % 10 == 0 or i + 1 == len(self.loader):
                 loss_sum, correct, seen = totals.tolist()  # one device sync every 10 steps
+                if not self.group.distributed:  # ranks check together, on the epoch's sum below
+                    self._check_finite(loss_sum, i)
                 rate = seen * self.group.world_size / max(time.perf_counter() - start, 1e-9)
                 bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
                                 img_s=f"{rate:.0f}", refresh=False)
             bar.update()
         elapsed = time.perf_counter() - start
         loss_sum, correct, seen = distributed.sum_across(totals.tolist(), self.group, self.device)
+        self._check_finite(loss_sum, len(self.loader) - 1)
         return {"train_loss": loss_sum / seen, "train_acc": correct / seen,
                 "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+
+    def _check_finite(self, loss_sum: float, step: int) -> None:
+        """Stop before a diverged model is saved: the last checkpoint stays the last good one."""
+        if not math.isfinite(loss_sum):
+            kept = f"epoch {self.epoch}'s checkpoint is kept" if self.epoch else "no checkpoint was written"
+            raise TrainingError(f"the training loss became {loss_sum} in epoch {self.epoch + 1} by step "
+                                f"{step + 1}; the run stopped ({kept}). Lower --lr, or check the data and "
+                                f"the settings")
 
     @torch.no_grad()
     def _evaluate(self) -> dict[str, float]:
