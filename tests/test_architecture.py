@@ -103,9 +103,9 @@ def test_library_modules_do_not_parse_arguments_print_or_exit():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["report", "--help"]])
-def test_help_imports_neither_numba_nor_training(argv):
+def test_help_imports_neither_numba_nor_training_nor_plotting(argv):
     code = ("import sys\nfrom augmix.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'numba' or m.startswith("
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'matplotlib') or m.startswith("
             "('augmix.train', 'augmix.baselines', 'augmix.models', 'augmix.augment.cpu_kernel')))\n"
             "print('HEAVY', heavy, file=sys.stderr)\n" % (argv,))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from augmix.evaluation.report import load_records, write_report
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN",
@@ -14,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from augmix.evaluation.report import load_records, write_report  # matplotlib: not for --help
+
     written = write_report(load_records(args.runs), args.out)
     for path in written:
         print(path)
