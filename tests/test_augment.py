@@ -132,3 +132,8 @@ def test_batch_engine_is_an_ordinary_module():
 def test_augmix_refuses_non_finite_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         augmix.AugMix(**kwargs)
+
+
+def test_mean_and_std_must_fit_the_channels_on_the_per_image_path():
+    with pytest.raises(ValueError, match="mean and std have 4 values but the images have 3 channels"):
+        AugMix(seed=0, mean=(0.5,) * 4, std=(1,) * 4)(np.zeros((8, 8, 3), np.uint8))

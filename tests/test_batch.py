@@ -278,3 +278,20 @@ def test_training_with_the_engine_in_the_step_resumes_bit_identically(tmp_path):
     for name, tensor in whole["model_state"].items():
         assert torch.equal(tensor, resumed["model_state"][name]), name
     assert all(np.isfinite(r["train_loss"]) for r in whole["records"])
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_mean_and_std_must_fit_the_channels_and_one_value_applies_to_all(compiled):
+    x = torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)
+    with pytest.raises(ValueError, match="mean and std have 4 values but the images have 3 channels"):
+        BatchAugMix(seed=0, compiled=compiled, mean=(0.5,) * 4, std=(1,) * 4)(x)
+    one = BatchAugMix(seed=0, compiled=compiled, mean=(0.5,), std=(0.25,))(x)
+    three = BatchAugMix(seed=0, compiled=compiled, mean=(0.5,) * 3, std=(0.25,) * 3)(x)
+    torch.testing.assert_close(one, three)
+
+
+def test_nan_pixels_are_refused_by_name():
+    x = torch.rand(2, 3, 8, 8)
+    x[0, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match="x holds NaN values"):
+        BatchAugMix(seed=0)(x)

@@ -79,9 +79,18 @@ def normalize(x: torch.Tensor, mean: torch.Tensor | Sequence[float],
     """(x - mean) / std per channel of a CHW image or an NCHW batch (a new tensor)."""
     mean_t = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
     std_t = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    check_channels(x.shape[-3], mean_t.shape[0])
     return (x - mean_t) / std_t
 
 
 def normalize_(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """`normalize` in place."""
+    check_channels(x.shape[-3], mean.numel())
     return x.sub_(mean.to(x.device).view(-1, 1, 1)).div_(std.to(x.device).view(-1, 1, 1))
+
+
+def check_channels(channels: int, values: int) -> None:
+    """Raise unless per-channel mean/std with `values` entries fit images of `channels` channels."""
+    if values not in (1, channels):
+        raise ValueError(f"mean and std have {values} values but the images have {channels} channels: "
+                         f"give one value per channel, or one for all")

@@ -14,6 +14,7 @@ the batch is never looped over in Python.
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from augmix._util.convert import mean_std, normalize_, to_unit_float
+from augmix._util.convert import check_channels, mean_std, normalize_, to_unit_float
 from augmix.augment.ops import tensor as tensor_ops
 from augmix.augment.plan import (
     PARAMETERLESS_OPS,
@@ -85,6 +86,8 @@ def check_batch(x, argument: str = "x", single_ok: bool = False) -> None:
                          f"one 1x1 image")
     if x.is_floating_point():
         lo, hi = (float(v) for v in torch.aminmax(x))
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError(f"{argument} holds NaN values: expected images in [0, 1] (float) or 0..255 (uint8)")
         if not (lo >= 0 and hi <= 1):
             raise ValueError(f"{argument} must hold values in [0, 1] (float) or 0..255 (uint8), got values "
                              f"in [{lo:.4g}, {hi:.4g}]; pass images before normalization and give "
@@ -188,6 +191,8 @@ class BatchAugMix(nn.Module):
     def _check(self, x: torch.Tensor) -> None:
         check_batch(x, "x")
         tensor_ops._fill_tensor(x, self.fill)  # reject a bad fill before any work
+        if self.normalize:
+            check_channels(x.shape[1], self.mean.numel())
 
     def _normalize_(self, out: torch.Tensor) -> torch.Tensor:
         return normalize_(out, self.mean, self.std) if self.normalize else out
@@ -233,8 +238,9 @@ class BatchAugMix(nn.Module):
         codes, values, matrices = kernel.kernel_steps(plan.names, plan.ops.numpy(), plan.params.numpy(),
                                                          x.shape[3], x.shape[2])
         channels = x.shape[1]
-        mean = (self.mean if self.normalize else torch.zeros(channels)).reshape(-1).cpu().numpy()
-        std = (self.std if self.normalize else torch.ones(channels)).reshape(-1).cpu().numpy()
+        # One value per channel for the kernel (a single mean/std applies to every channel).
+        mean = (self.mean if self.normalize else torch.zeros(1)).reshape(-1).expand(channels).cpu().numpy()
+        std = (self.std if self.normalize else torch.ones(1)).reshape(-1).expand(channels).cpu().numpy()
         images = x.contiguous().numpy()
         mixing = (images, sources.numpy().astype(np.int64), codes, values, matrices, plan.chain_weights.numpy(),
                   plan.skip_weights.numpy(), tensor_ops._fill_tensor(x, self.fill).view(-1).numpy(), mean, std,
