@@ -112,3 +112,17 @@ def test_help_imports_neither_numba_nor_training_nor_plotting(argv):
                           env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert "HEAVY []" in done.stderr, done.stderr[-2000:]
     assert "usage: augmix" in done.stdout
+
+
+def test_the_documented_public_names_import():
+    code = ("import augmix.ops, augmix.metrics\n"
+            "from augmix import AugMix, AugMixDataset, AugMixLoss, BatchAugMix, jsd_consistency, metrics, ops\n"
+            "from augmix.metrics import mean_corruption_error\n"
+            "from augmix.ops import rotate, shear_x\n"
+            "from augmix.corruptions import corrupt\n"
+            "from augmix.models import create_model, list_models\n"
+            "from augmix.evaluation import evaluate\n"
+            "from augmix.train import TrainConfig, load_model, make_config, train\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
