@@ -113,7 +113,7 @@ class TrainConfig:
         for name, low in ints.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**63:
-                raise ValueError(f"{name} must be an int from {low} to 2**63 - 1, got {value!r}")
+                raise ValueError(f"{name} must be an int >= {low} (and below 2**63), got {value!r}")
         for name in ("train_subset", "test_subset", "stop_after"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
