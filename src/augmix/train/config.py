@@ -30,6 +30,22 @@ METHOD_NAMES = tuple(METHODS)  # AugMix and the baselines: the registry of augmi
 RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
 
 
+def _check_device(value: Any) -> None:
+    """ValueError naming `device` unless this machine can run it: auto, cpu, cuda or cuda:N."""
+    if value in ("auto", "cpu"):
+        return
+    kind, _, index = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {value!r}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {value!r} asked for, but this machine has no CUDA device that torch "
+                         f"can use (torch {torch.__version__}); use --device cpu or auto")
+    count = torch.cuda.device_count()
+    if index and int(index) >= count:
+        raise ValueError(f"device {value!r} asked for, but this machine has {count} CUDA device(s): "
+                         f"cuda:0 to cuda:{count - 1}")
+
+
 def setting(default: Any = None, help: str = "", *, choices: tuple | None = None,
             metavar: str | None = None, aliases: tuple[str, ...] = (), flag: bool = True) -> Any:
     """A TrainConfig field with what its command-line flag needs (`augmix train`, `compare`):
@@ -135,6 +151,7 @@ class TrainConfig:
                 or not all(isinstance(p, str) and p for p in self.extra_train)):
             raise ValueError(f"extra_train must be a non-empty list of folder paths or None, "
                              f"got {self.extra_train!r}")
+        _check_device(self.device)
         if (self.mean is None) != (self.std is None):
             raise ValueError("mean and std must be given together (or neither)")
 
