@@ -46,3 +46,88 @@ def test_train_cli_refuses_an_unusable_device_in_one_line(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "device 'cuda' asked for" in err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.fixture(scope="module")
+def stopped_run(tmp_path_factory):
+    """TINY stopped after its first epoch (read-only: copy it to change it)."""
+    from augmix.train.trainer import train
+
+    return train(make_config(**TINY, stop_after=1), out=tmp_path_factory.mktemp("tiny") / "run", progress=False)
+
+
+def _copy(run, tmp_path):
+    import shutil
+
+    return shutil.copytree(run, tmp_path / "run")
+
+
+def _damage(path, how):
+    from augmix.train.checkpoint import read_checkpoint, save_checkpoint
+
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "text":
+        path.write_text("hello, I am a text file\n")
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+    else:
+        payload = {k: v for k, v in read_checkpoint(path).items() if k != "format"}
+        if how == "no model_state":
+            del payload["model_state"]
+        elif how == "records not a list":
+            payload["records"] = "1 2 3"
+        elif how == "unknown model":
+            payload["model"] = "vgg-99"
+        elif how == "nan weights":
+            first = next(k for k, v in payload["model_state"].items() if v.is_floating_point())
+            payload["model_state"][first].view(-1)[3] = float("nan")
+        elif how == "inf weights":
+            last = [k for k, v in payload["model_state"].items() if v.is_floating_point()][-1]
+            payload["model_state"][last].view(-1)[0] = float("-inf")
+        save_checkpoint(path, payload)
+
+
+DAMAGE = {
+    "empty": r"checkpoint.pt is empty \(0 bytes\), not a checkpoint",
+    "text": r"checkpoint.pt is not a readable checkpoint \(truncated or corrupt\?\)",
+    "truncated": r"checkpoint.pt is not a readable checkpoint \(truncated or corrupt\?\)",
+    "no model_state": r"checkpoint.pt is a damaged augmix checkpoint: missing \['model_state'\]",
+    "records not a list": r"checkpoint.pt is a damaged augmix checkpoint: wrong type of \['records'\]",
+    "unknown model": r"checkpoint.pt: cannot build its model: unknown model 'vgg-99'",
+    "nan weights": r"checkpoint.pt holds non-finite weights \(NaN or inf\) in 1 tensor\(s\), first 'conv",
+    "inf weights": r"checkpoint.pt holds non-finite weights \(NaN or inf\) in 1 tensor\(s\), first 'fc",
+}
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_checkpoint_is_one_clear_error_naming_the_file(stopped_run, tmp_path, capsys, how):
+    from augmix import cli
+    from augmix.train.checkpoint import load_model
+    from augmix.train.config import resumed_config
+    from augmix.train.trainer import train
+
+    run = _copy(stopped_run, tmp_path)
+    _damage(run / "checkpoint.pt", how)
+    with pytest.raises(ValueError, match=DAMAGE[how]):
+        load_model(run)
+    # augmix eval and augmix train --resume: one line on stderr naming the file, exit code 2
+    for args in (["eval", str(run), "--corrupted", "none"], ["train", "--out", str(run), "--resume", "--quiet"]):
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(run / "checkpoint.pt") in err, err
+    if how in ("nan weights", "inf weights"):  # the check sits where resume restores the model too
+        with pytest.raises(ValueError, match=DAMAGE[how]):
+            train(resumed_config(run), out=run, resume=True, progress=False)
+
+
+def test_a_checkpoint_with_settings_unknown_to_this_version_is_named(stopped_run, tmp_path):
+    from augmix.train.checkpoint import read_checkpoint, save_checkpoint
+    from augmix.train.config import resumed_config
+
+    run = _copy(stopped_run, tmp_path)
+    payload = {k: v for k, v in read_checkpoint(run).items() if k != "format"}
+    payload["config"]["warp_drive"] = True
+    save_checkpoint(run / "checkpoint.pt", payload)
+    with pytest.raises(ValueError, match=r"checkpoint.pt: its configuration holds settings .*\['warp_drive'\]"):
+        resumed_config(run)

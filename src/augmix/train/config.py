@@ -200,7 +200,12 @@ def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
 
 def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     """The configuration saved in a run's checkpoint, with execution-only `overrides` applied."""
-    payload = read_checkpoint(Path(run_dir) / FILENAME)
+    path = Path(run_dir) / FILENAME
+    payload = read_checkpoint(path)
+    unknown = sorted(set(payload["config"]) - {f.name for f in dataclasses.fields(TrainConfig)})
+    if unknown:
+        raise ValueError(f"{path}: its configuration holds settings that this version of augmix does "
+                         f"not know: {unknown}")
     # --stop-after ends one invocation; the continued run goes to the end unless given again.
     saved = {**payload["config"], "stop_after": None}
     changed = {k: v for k, v in overrides.items() if v is not None and saved.get(k) != v}
