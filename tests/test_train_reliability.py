@@ -131,3 +131,55 @@ def test_a_checkpoint_with_settings_unknown_to_this_version_is_named(stopped_run
     save_checkpoint(run / "checkpoint.pt", payload)
     with pytest.raises(ValueError, match=r"checkpoint.pt: its configuration holds settings .*\['warp_drive'\]"):
         resumed_config(run)
+
+
+def _lines(run):
+    import json
+
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture()
+def killed_before_last_records(tmp_path, monkeypatch):
+    """A finished TINY run whose process died after the last checkpoint, before its records."""
+    from augmix.train import trainer
+    from augmix.train.checkpoint import read_checkpoint
+
+    write = trainer._write_records
+
+    def dies_at_the_last_epoch(run_dir, records):
+        if len(records) == TINY["epochs"]:
+            raise KeyboardInterrupt
+        return write(run_dir, records)
+
+    monkeypatch.setattr(trainer, "_write_records", dies_at_the_last_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(make_config(**TINY), out=tmp_path / "run", progress=False)
+    monkeypatch.undo()
+    run = tmp_path / "run"
+    assert read_checkpoint(run)["epoch"] == TINY["epochs"] and len(_lines(run)) == TINY["epochs"] - 1
+    return run
+
+
+def test_resuming_a_finished_run_repairs_records_one_epoch_short(killed_before_last_records, capsys):
+    from augmix import cli
+    from augmix.train.checkpoint import read_checkpoint
+
+    run = killed_before_last_records
+    assert cli.main(["train", "--out", str(run), "--resume", "--quiet"]) == 0
+    records = read_checkpoint(run)["records"]
+    assert _lines(run) == records and [r["epoch"] for r in records] == [1, 2]
+    csv_lines = (run / "metrics.csv").read_text().splitlines()
+    assert len(csv_lines) == 1 + TINY["epochs"] and csv_lines[2].startswith("2,")
+
+
+def test_repair_records_rewrites_only_what_differs(killed_before_last_records):
+    from augmix.train.checkpoint import read_checkpoint
+    from augmix.train.trainer import repair_records
+
+    run = killed_before_last_records
+    assert repair_records(run) is True
+    assert _lines(run) == read_checkpoint(run)["records"]
+    stamps = [(run / name).stat().st_mtime_ns for name in ("metrics.jsonl", "metrics.csv")]
+    assert repair_records(run) is False
+    assert [(run / name).stat().st_mtime_ns for name in ("metrics.jsonl", "metrics.csv")] == stamps

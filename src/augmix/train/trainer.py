@@ -79,18 +79,34 @@ def _seed_globals(seed: int) -> None:
     random.seed(seed)
 
 
-def _write_records(run_dir: Path, records: list[dict]) -> None:
-    with atomic_write(run_dir / "metrics.jsonl", "w") as f:
-        for record in records:
-            f.write(json.dumps(record) + "\n")
+def _write_records(run_dir: Path, records: list[dict]) -> bool:
+    """metrics.jsonl and metrics.csv from `records`, each rewritten (atomically) only where it
+    differs from what is on disk; True when something was written."""
     buffer = io.StringIO()
     if records:
         columns = list(dict.fromkeys(key for record in records for key in record))
         writer = csv.DictWriter(buffer, fieldnames=columns)
         writer.writeheader()
         writer.writerows(records)
-    with atomic_write(run_dir / "metrics.csv", "w") as f:
-        f.write(buffer.getvalue())
+    texts = {"metrics.jsonl": "".join(json.dumps(record) + "\n" for record in records),
+             "metrics.csv": buffer.getvalue()}
+    written = False
+    for name, text in texts.items():
+        path, data = run_dir / name, text.encode()
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        with atomic_write(path, "wb") as f:
+            f.write(data)
+        written = True
+    return written
+
+
+def repair_records(run_dir: str | Path) -> bool:
+    """Make a run's metrics.jsonl and metrics.csv hold its checkpoint's records, when a process
+    stopped between writing the checkpoint and the records; True when they were rewritten."""
+    run_dir = Path(run_dir)
+    with folder_lock(run_dir, wait=False, what="a training run"):
+        return _write_records(run_dir, read_checkpoint(run_dir / FILENAME)["records"])
 
 
 def _tensorboard(run_dir: Path):
@@ -167,6 +183,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
         self.epoch, self.step, self.records = 0, 0, []
+        self.resumed = resume
         if resume:
             self._restore()
         self.net = self.model
@@ -307,6 +324,8 @@ class Trainer:
                     stale.unlink()
             with atomic_write(self.run_dir / "config.json", "w") as f:
                 json.dump(dataclasses.asdict(config), f, indent=2)
+            if self.resumed:  # the records follow the checkpoint, even if a kill came between them
+                _write_records(self.run_dir, self.records)
         writer = _tensorboard(self.run_dir) if main else None
         last = config.epochs if config.stop_after is None else min(config.epochs, config.stop_after)
         try:
