@@ -28,6 +28,8 @@ AUGMENT_ON = ("workers", "device")
 METHOD_NAMES = tuple(METHODS)  # AugMix and the baselines: the registry of augmix.baselines
 # Fields that may differ when resuming: they change how a run executes, not what it computes.
 RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
+# Fields that only label a run.
+LABELS = ("recipe", "description", "source")
 
 
 def _check_device(value: Any) -> None:
@@ -217,3 +219,18 @@ def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     config = TrainConfig(**saved)
     config.validate()
     return config
+
+
+def changed_settings(saved: dict[str, Any], config: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """name -> (saved, asked) for each setting of `config` that differs from a run's `saved`
+    configuration and changes its results (execution-only settings and labels aside)."""
+    def plain(value: Any) -> Any:  # tuples and lists alike, as the checkpoint stores them
+        return json.loads(json.dumps(value))
+
+    ignored = set(RESUMABLE_OVERRIDES) | set(LABELS)
+    changed = {}
+    for f in dataclasses.fields(TrainConfig):
+        old, new = plain(saved.get(f.name, f.default)), plain(getattr(config, f.name))
+        if f.name not in ignored and old != new:
+            changed[f.name] = (old, new)
+    return changed
