@@ -183,3 +183,79 @@ def test_repair_records_rewrites_only_what_differs(killed_before_last_records):
     stamps = [(run / name).stat().st_mtime_ns for name in ("metrics.jsonl", "metrics.csv")]
     assert repair_records(run) is False
     assert [(run / name).stat().st_mtime_ns for name in ("metrics.jsonl", "metrics.csv")] == stamps
+
+
+def _fake_cifar10(root, train_labels, test_labels=(0, 1)):
+    """A CIFAR-10 folder in the official python layout, 2 images per batch (read with verify=False)."""
+    import pickle
+
+    import numpy as np
+
+    from augmix.data.cifar import LAYOUTS
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    layout = LAYOUTS["cifar10"]
+    for (name, _), labels in zip(layout.train + layout.test, [train_labels] * 5 + [list(test_labels)]):
+        data = np.random.default_rng(0).integers(0, 256, (len(labels), 3072), dtype=np.uint8)
+        (folder / name).write_bytes(pickle.dumps({b"data": data, b"labels": list(labels)}, protocol=2))
+    names = [f"class{i}".encode() for i in range(10)]
+    (folder / layout.meta[0]).write_bytes(pickle.dumps({b"label_names": names}, protocol=2))
+    return root
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([3, 10], r"the training set of cifar10: label 10 of image 1 is outside its 10 classes \(0 to 9\); "
+              r"5 image\(s\) have such labels"),
+    ([-1, 2], r"the training set of cifar10: label -1 of image 0 is outside its 10 classes"),
+])
+def test_out_of_range_labels_of_an_array_data_set_are_named_before_training(tmp_path, labels, message):
+    from augmix.train.trainer import train
+
+    root = _fake_cifar10(tmp_path / "cifar", labels)
+    config = make_config(**{**TINY, "data": "cifar10", "data_root": str(root), "verify": False,
+                            "train_subset": None, "test_subset": None})
+    with pytest.raises(ValueError, match=message):
+        train(config, out=tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_out_of_range_labels_of_other_data_sets_are_named_at_their_batch(tmp_path, monkeypatch):
+    from augmix.data.sources import training_sets
+    from augmix.train import trainer
+
+    class Relabelled(torch.utils.data.Dataset):  # a kind whose labels are only known when read
+        def __init__(self, dataset, bad_index, label):
+            self.dataset, self.bad_index, self.label = dataset, bad_index, label
+
+        def __len__(self):
+            return len(self.dataset)
+
+        def __getitem__(self, index):
+            image, label = self.dataset[index]
+            return image, self.label if index == self.bad_index else label
+
+    def sets(*args, **kwargs):
+        train, test, info = training_sets(*args, **kwargs)
+        return Relabelled(train, 20, 12), test, info
+
+    monkeypatch.setattr(trainer, "training_sets", sets)
+    with pytest.raises(ValueError, match=r"a training label of data 'synthetic' is 12, outside its 10 "
+                                         r"classes \(0 to 9\)"):
+        trainer.train(make_config(**TINY), out=tmp_path / "run", progress=False)
+
+
+def test_labels_are_known_through_subsets_and_concatenations():
+    import numpy as np
+
+    from augmix.data.arrays import ArrayImageDataset
+    from augmix.data.sources import check_labels, known_labels
+
+    images = np.zeros((4, 2, 2, 3), np.uint8)
+    joined = torch.utils.data.ConcatDataset([ArrayImageDataset(images, [0, 1, 2, 3]),
+                                             torch.utils.data.Subset(ArrayImageDataset(images, [5, 4, 1, 0]), [3, 1])])
+    assert known_labels(joined).tolist() == [0, 1, 2, 3, 0, 4]
+    check_labels(joined, 5, "joined")
+    with pytest.raises(ValueError, match=r"joined: label 4 of image 5 is outside its 4 classes \(0 to 3\)"):
+        check_labels(joined, 4, "joined")
+    assert known_labels(torch.utils.data.TensorDataset(torch.zeros(2))) is None

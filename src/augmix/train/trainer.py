@@ -251,6 +251,7 @@ class Trainer:
         totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
         start = time.perf_counter()
         for i, (images, targets) in enumerate(self.loader):
+            self._check_labels(targets, "training")
             images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
             # The step: the method's batch transform and loss around one forward pass.
             batch = self.method.batch_transform(images, targets, self._step_draws())
@@ -280,6 +281,15 @@ class Trainer:
         return {"train_loss": loss_sum / seen, "train_acc": correct / seen,
                 "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
 
+    def _check_labels(self, targets: torch.Tensor, split: str) -> None:
+        """Labels outside the model's classes, named before they reach the loss (where they would
+        be a device assert or an IndexError); on the loader's CPU tensor, so without a device sync."""
+        classes = self.info.num_classes
+        bad = targets[(targets < 0) | (targets >= classes)]
+        if bad.numel():
+            raise ValueError(f"a {split} label of data {self.config.data!r} is {int(bad[0])}, outside its "
+                             f"{classes} classes (0 to {classes - 1})")
+
     def _check_finite(self, loss_sum: float, step: int) -> None:
         """Stop before a diverged model is saved: the last checkpoint stays the last good one."""
         if not math.isfinite(loss_sum):
@@ -293,6 +303,7 @@ class Trainer:
         self.model.eval()
         loss_sum = correct = seen = 0.0
         for images, targets in self.test_loader:
+            self._check_labels(targets, "test")
             images, targets = images.to(self.device), targets.to(self.device)
             # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
             logits = self._forward(images, module=self.model).float()
