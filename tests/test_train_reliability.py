@@ -259,3 +259,89 @@ def test_labels_are_known_through_subsets_and_concatenations():
     with pytest.raises(ValueError, match=r"joined: label 4 of image 5 is outside its 4 classes \(0 to 3\)"):
         check_labels(joined, 4, "joined")
     assert known_labels(torch.utils.data.TensorDataset(torch.zeros(2))) is None
+
+
+@pytest.fixture()
+def tree_with_bad_images(tmp_path, monkeypatch):
+    """An image-folder tree: 3 good training images per class, and in n02 a text file, a
+    truncated PNG, an empty file and a decompression bomb (with Pillow's limit lowered)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 3), ("val", 1)):
+        for cls in ("n01", "n02"):
+            folder = tmp_path / "tree" / split / cls
+            folder.mkdir(parents=True)
+            for i in range(count):
+                Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    bad = tmp_path / "tree" / "train" / "n02"
+    (bad / "text.jpg").write_text("not an image")
+    (bad / "truncated.png").write_bytes((bad / "0.png").read_bytes()[:300])
+    (bad / "empty.png").write_bytes(b"")
+    Image.new("RGB", (400, 400)).save(bad / "bomb.png")  # 160,000 pixels, over twice the limit below
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 70_000)  # the 224 and 256 pixel crops pass
+    return tmp_path / "tree", sorted(["text.jpg", "truncated.png", "empty.png", "bomb.png"])
+
+
+def _folder_config(tree, **settings):
+    return make_config(data=str(tree), model="wrn-10-1", method="standard", jsd=False, epochs=2,
+                       batch_size=5, eval_batch_size=2, workers=0, seed=1, **settings)
+
+
+def test_an_unreadable_training_image_stops_the_run_with_its_own_message(tree_with_bad_images, tmp_path):
+    from augmix.train.trainer import train
+
+    tree, _ = tree_with_bad_images
+    with pytest.raises(ValueError) as caught:
+        train(_folder_config(tree), out=tmp_path / "run", progress=False)
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message and "worker" not in message
+    assert "cannot read the image" in message and "--skip-bad-images" in message
+    assert str(tree / "train" / "n02") in message
+
+
+def test_the_cli_names_an_unreadable_image_in_one_line_with_worker_processes(tree_with_bad_images, tmp_path,
+                                                                              capsys):
+    from augmix import cli
+
+    tree, _ = tree_with_bad_images
+    assert cli.main(["train", "--data", str(tree), "--model", "wrn-10-1", "--method", "standard",
+                     "--epochs", "1", "--batch-size", "5", "--workers", "2", "--out", str(tmp_path / "run"),
+                     "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "cannot read the image" in err, err
+
+
+def test_skip_bad_images_warns_naming_each_file_and_counts_them(tree_with_bad_images, tmp_path):
+    from augmix.train.checkpoint import read_checkpoint
+    from augmix.train.trainer import train
+
+    tree, bad = tree_with_bad_images
+    with pytest.warns(UserWarning, match="skipped an unreadable image") as caught:
+        run = train(_folder_config(tree, skip_bad_images=True), out=tmp_path / "run", progress=False)
+    named = sorted({name for w in caught for name in bad if f"n02/{name}: cannot read the image" in str(w.message)})
+    assert named == bad
+    records = read_checkpoint(run)["records"]
+    assert [(r["train_images"], r["skipped_images"], r["test_skipped_images"]) for r in records] == [(6, 4, 0)] * 2
+    assert "skipped_images" in (run / "metrics.csv").read_text().splitlines()[0]
+
+
+def test_a_worker_error_is_raised_with_its_own_message(tmp_path, monkeypatch):
+    from augmix.data.sources import training_sets
+    from augmix.train import trainer
+
+    class Broken(torch.utils.data.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, index):
+            raise ValueError(f"item {index}: this data set is broken")
+
+    def sets(*args, **kwargs):
+        _, test, info = training_sets(*args, **kwargs)
+        return Broken(), test, info
+
+    monkeypatch.setattr(trainer, "training_sets", sets)
+    with pytest.raises(ValueError, match=r"^item \d: this data set is broken$"):
+        trainer.train(make_config(**{**TINY, "workers": 1}), out=tmp_path / "run", progress=False)

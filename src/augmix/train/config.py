@@ -27,7 +27,9 @@ AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 AUGMENT_ON = ("workers", "device")
 METHOD_NAMES = tuple(METHODS)  # AugMix and the baselines: the registry of augmix.baselines
 # Fields that may differ when resuming: they change how a run executes, not what it computes.
-RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
+# skip_bad_images too: a run stopped by an unreadable file continues with it.
+RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device",
+                       "skip_bad_images")
 # Fields that only label a run.
 LABELS = ("recipe", "description", "source")
 
@@ -76,6 +78,9 @@ class TrainConfig:
                                     "$AUGMIX_CACHE/cifar")
     download: bool = setting(False, "fetch CIFAR from the official site into --data-root if missing")
     verify: bool = setting(True, "the CIFAR md5 check (skip it for re-encoded copies)")
+    skip_bad_images: bool = setting(False, "skip image files that cannot be read (unreadable, truncated, "
+                                    "oversized), each named in a warning and counted in the epoch's "
+                                    "record, instead of stopping at the first")
     train_subset: int | None = setting(None, "train on the first N training images only",
                                        metavar="N", aliases=("--train-size",))
     test_subset: int | None = setting(None, "test on the first N test images only", metavar="N",

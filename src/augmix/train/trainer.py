@@ -28,6 +28,8 @@ import math
 import os
 import random
 import time
+import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from augmix._util.lock import folder_lock
 from augmix.baselines import METHODS, ImageSetup, Step
 from augmix.baselines.adversarial import normalizer
 from augmix.data.cifar import download_cifar
+from augmix.data.folder import UnreadableImageError
 from augmix.data.sources import cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
 from augmix.models import create_model
@@ -161,13 +164,14 @@ class Trainer:
             shuffle=True, seed=config.seed, drop_last=False)
         loader_gen = torch.Generator().manual_seed(derive_seed(config.seed, _LOADER, self.group.rank))
         self.loader = torch.utils.data.DataLoader(
-            self.train_set, batch_size=self.local_batch, sampler=self.sampler,
+            _Guarded(self.train_set), batch_size=self.local_batch, sampler=self.sampler,
             num_workers=config.workers, pin_memory=self.device.type == "cuda",
-            persistent_workers=config.workers > 0, generator=loader_gen)
+            persistent_workers=config.workers > 0, generator=loader_gen, collate_fn=_collate)
         shard = range(self.group.rank, len(test_base), self.group.world_size)
         self.test_loader = torch.utils.data.DataLoader(
-            _TestSet(torch.utils.data.Subset(test_base, shard)), batch_size=config.eval_batch_size,
-            num_workers=config.workers, persistent_workers=config.workers > 0)
+            _Guarded(_TestSet(torch.utils.data.Subset(test_base, shard))),
+            batch_size=config.eval_batch_size, num_workers=config.workers,
+            persistent_workers=config.workers > 0, collate_fn=_collate)
 
         torch.manual_seed(derive_seed(config.seed, _INIT))
         self.model = create_model(config.model, self.info.num_classes).to(self.device)
@@ -249,8 +253,17 @@ class Trainer:
     def _train_epoch(self, bar: tqdm) -> dict[str, float]:
         self.net.train()
         totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
+        skipped = 0
         start = time.perf_counter()
-        for i, (images, targets) in enumerate(self.loader):
+        for i, (batch, unreadable) in enumerate(_worker_errors(self.loader)):
+            skipped += self._unreadable(unreadable)
+            if batch is None:  # every image of the batch skipped
+                if self.group.distributed:  # the other ranks are waiting in this step's all-reduce
+                    raise TrainingError(f"rank {self.group.rank}: every image of a batch is unreadable; "
+                                        f"the ranks cannot take this step together")
+                bar.update()
+                continue
+            images, targets = batch
             self._check_labels(targets, "training")
             images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
             # The step: the method's batch transform and loss around one forward pass.
@@ -276,10 +289,26 @@ class Trainer:
                                 img_s=f"{rate:.0f}", refresh=False)
             bar.update()
         elapsed = time.perf_counter() - start
-        loss_sum, correct, seen = distributed.sum_across(totals.tolist(), self.group, self.device)
+        loss_sum, correct, seen, skipped = distributed.sum_across(totals.tolist() + [skipped], self.group,
+                                                                  self.device)
+        if not seen:
+            raise TrainingError(f"epoch {self.epoch + 1}: every training image was unreadable")
         self._check_finite(loss_sum, len(self.loader) - 1)
-        return {"train_loss": loss_sum / seen, "train_acc": correct / seen,
-                "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+        record = {"train_loss": loss_sum / seen, "train_acc": correct / seen,
+                  "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+        if self.config.skip_bad_images:
+            record["skipped_images"] = int(skipped)
+        return record
+
+    def _unreadable(self, messages: list[str]) -> int:
+        """Stop at an unreadable image, with its own message; or, with skip_bad_images, warn
+        (once per file and process) and count it."""
+        if messages and not self.config.skip_bad_images:
+            raise ValueError(f"{messages[0]}; pass --skip-bad-images (TrainConfig.skip_bad_images) to "
+                             f"skip such files with a warning")
+        for message in messages:
+            warnings.warn(f"skipped an unreadable image: {message}", stacklevel=2)
+        return len(messages)
 
     def _check_labels(self, targets: torch.Tensor, split: str) -> None:
         """Labels outside the model's classes, named before they reach the loss (where they would
@@ -301,8 +330,12 @@ class Trainer:
     @torch.no_grad()
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
-        loss_sum = correct = seen = 0.0
-        for images, targets in self.test_loader:
+        loss_sum = correct = seen = skipped = 0.0
+        for batch, unreadable in _worker_errors(self.test_loader):
+            skipped += self._unreadable(unreadable)
+            if batch is None:
+                continue
+            images, targets = batch
             self._check_labels(targets, "test")
             images, targets = images.to(self.device), targets.to(self.device)
             # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
@@ -310,10 +343,15 @@ class Trainer:
             loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
             correct += float((logits.argmax(1) == targets).sum())
             seen += targets.shape[0]
-        loss_sum, correct, seen = distributed.sum_across([loss_sum, correct, seen], self.group,
-                                                         self.device)
-        return {"test_loss": loss_sum / seen, "test_acc": correct / seen,
-                "test_error": 100.0 * (1 - correct / seen)}
+        loss_sum, correct, seen, skipped = distributed.sum_across([loss_sum, correct, seen, skipped],
+                                                                  self.group, self.device)
+        if not seen:
+            raise TrainingError("every test image was unreadable")
+        record = {"test_loss": loss_sum / seen, "test_acc": correct / seen,
+                  "test_error": 100.0 * (1 - correct / seen)}
+        if self.config.skip_bad_images:
+            record["test_skipped_images"] = int(skipped)
+        return record
 
     def _check_shards(self) -> dict[str, Any]:
         """Under DDP: every rank's sample indices this epoch, disjoint, and equal replicas."""
@@ -386,6 +424,49 @@ class _TestSet(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         image, label = self.dataset[index]
         return to_tensor(image), label
+
+
+class _Unreadable(typing.NamedTuple):
+    """What a data set item became when its image file could not be read."""
+    message: str
+
+
+class _Guarded(torch.utils.data.Dataset):
+    """`dataset`, with an unreadable image file turned into an `_Unreadable` item where it is
+    read (in a DataLoader worker): the trainer then stops with its message, or skips it."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        try:
+            return self.dataset[index]
+        except UnreadableImageError as err:
+            return _Unreadable(str(err))
+
+
+def _collate(items: list) -> tuple[Any, list[str]]:
+    """(the batch of the readable items, or None if none is; the messages of the others)."""
+    good = [item for item in items if not isinstance(item, _Unreadable)]
+    bad = [item.message for item in items if isinstance(item, _Unreadable)]
+    return (torch.utils.data.default_collate(good) if good else None), bad
+
+
+def _worker_errors(loader: torch.utils.data.DataLoader):
+    """`loader`'s batches; a ValueError or OSError raised in one of its worker processes is
+    raised again with its own message: torch re-raises it with the worker's traceback inside
+    the message, which the command line would print as one long line."""
+    try:
+        yield from loader
+    except (ValueError, OSError) as err:
+        first, _, rest = str(err).partition("\n")
+        if not (first.startswith("Caught ") and "DataLoader worker" in first and rest.strip()):
+            raise
+        last = rest.rstrip().splitlines()[-1]  # "module.ErrorType: the original message"
+        raise type(err)(last.partition(": ")[2] or last) from None
 
 
 def _check_run_dir(run_dir: Path, resume: bool) -> None:
