@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
+from test_extra_train import one_thread  # noqa: F401 (an autouse fixture: one intra-op thread)
 
 from augmix import cli
 from augmix._util.errors import TrainingError
@@ -17,14 +17,6 @@ TINY = dict(data="synthetic", model="wrn-10-1", train_subset=16, test_subset=16,
             batch_size=16, eval_batch_size=16, workers=0, seed=5, method="standard", jsd=False)
 TINY_FLAGS = ["--model", "wrn-10-1", "--train-subset", "16", "--test-subset", "16", "--batch-size", "16",
               "--eval-batch-size", "16", "--workers", "0", "--seed", "5", "--quiet"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture()

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_extra_train import _write_folder, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 from augmix.train.config import make_config
 
 TINY = dict(data="synthetic", model="wrn-10-1", train_subset=32, test_subset=16, epochs=2,
             batch_size=16, eval_batch_size=16, workers=0, seed=5)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("device, cuda, count, message", [
@@ -265,16 +258,10 @@ def test_labels_are_known_through_subsets_and_concatenations():
 def tree_with_bad_images(tmp_path, monkeypatch):
     """An image-folder tree: 3 good training images per class, and in n02 a text file, a
     truncated PNG, an empty file and a decompression bomb (with Pillow's limit lowered)."""
-    import numpy as np
     from PIL import Image
 
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 3), ("val", 1)):
-        for cls in ("n01", "n02"):
-            folder = tmp_path / "tree" / split / cls
-            folder.mkdir(parents=True)
-            for i in range(count):
-                Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    _write_folder(tmp_path / "tree" / "train", count=3)
+    _write_folder(tmp_path / "tree" / "val", count=1)
     bad = tmp_path / "tree" / "train" / "n02"
     (bad / "text.jpg").write_text("not an image")
     (bad / "truncated.png").write_bytes((bad / "0.png").read_bytes()[:300])
