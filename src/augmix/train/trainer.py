@@ -255,15 +255,15 @@ class Trainer:
         totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
         skipped = 0
         start = time.perf_counter()
-        for i, (batch, unreadable) in enumerate(_worker_errors(self.loader)):
+        for i, (loaded, unreadable) in enumerate(_worker_errors(self.loader)):
             skipped += self._unreadable(unreadable)
-            if batch is None:  # every image of the batch skipped
+            if loaded is None:  # every image of the batch skipped
                 if self.group.distributed:  # the other ranks are waiting in this step's all-reduce
                     raise TrainingError(f"rank {self.group.rank}: every image of a batch is unreadable; "
                                         f"the ranks cannot take this step together")
                 bar.update()
                 continue
-            images, targets = batch
+            images, targets = loaded
             self._check_labels(targets, "training")
             images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
             # The step: the method's batch transform and loss around one forward pass.
@@ -331,11 +331,11 @@ class Trainer:
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
         loss_sum = correct = seen = skipped = 0.0
-        for batch, unreadable in _worker_errors(self.test_loader):
+        for loaded, unreadable in _worker_errors(self.test_loader):
             skipped += self._unreadable(unreadable)
-            if batch is None:
+            if loaded is None:
                 continue
-            images, targets = batch
+            images, targets = loaded
             self._check_labels(targets, "test")
             images, targets = images.to(self.device), targets.to(self.device)
             # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
