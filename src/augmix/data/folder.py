@@ -24,11 +24,21 @@ EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", 
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 
 
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded (unreadable, truncated, oversized, no 8-bit scale),
+    `path`. A ValueError, so callers that catch bad input catch it too."""
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+
+
 def read_rgb(path: str | os.PathLike) -> Image.Image:
     """An image file as an 8-bit RGB PIL image.
 
     16-bit images are scaled to 8 bits (not clipped at 255, which is what Pillow's
-    convert does); an unreadable, truncated or oversized file is a ValueError naming it.
+    convert does); an unreadable, truncated or oversized file is an UnreadableImageError
+    (a ValueError) naming it.
     """
     try:
         with Image.open(path) as image:
@@ -41,7 +51,7 @@ def read_rgb(path: str | os.PathLike) -> Image.Image:
                                  f"pixels have no standard 8-bit scale; convert the file to 8 or 16 bits")
             return image.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(f"{path}: cannot read the image ({err})") from None
+        raise UnreadableImageError(f"{path}: cannot read the image ({err})", path) from None
 
 
 class ImageFolder(torch.utils.data.Dataset):

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from augmix._util.download import cache_dir
@@ -93,6 +94,34 @@ def _with_extra(train: ImageFolder, extra_train: list[str]) -> torch.utils.data.
     return torch.utils.data.ConcatDataset(parts)
 
 
+def known_labels(dataset: torch.utils.data.Dataset) -> np.ndarray | None:
+    """The labels of `dataset` without reading its images, when its kind keeps them (arrays such
+    as CIFAR, image folders, and subsets and concatenations of these); else None."""
+    if isinstance(dataset, ArrayImageDataset):
+        return dataset.labels
+    if isinstance(dataset, ImageFolder):
+        return np.asarray(dataset.targets, dtype=np.int64)
+    if isinstance(dataset, torch.utils.data.Subset):
+        labels = known_labels(dataset.dataset)
+        return None if labels is None else labels[np.asarray(dataset.indices, dtype=np.int64)]
+    if isinstance(dataset, torch.utils.data.ConcatDataset):
+        parts = [known_labels(part) for part in dataset.datasets]
+        return None if any(part is None for part in parts) else np.concatenate(parts)
+    return None
+
+
+def check_labels(dataset: torch.utils.data.Dataset, num_classes: int, what: str) -> None:
+    """ValueError naming the first label of `dataset` outside 0..num_classes-1, when its labels
+    are known without reading the images (the trainer checks the others batch by batch)."""
+    labels = known_labels(dataset)
+    if labels is None:
+        return
+    bad = np.flatnonzero((labels < 0) | (labels >= num_classes))
+    if len(bad):
+        raise ValueError(f"{what}: label {labels[bad[0]]} of image {bad[0]} is outside its {num_classes} "
+                         f"classes (0 to {num_classes - 1}); {len(bad)} image(s) have such labels")
+
+
 def training_sets(data: str, *, root: str | os.PathLike | None = None, verify: bool = True, train_subset: int | None = None,
                   test_subset: int | None = None, seed: int = 0, extra_train: list[str] | None = None):
     """`(train, test, DataInfo)` for `data` = synthetic | cifar10 | cifar100 | a folder path.
@@ -123,7 +152,10 @@ def training_sets(data: str, *, root: str | os.PathLike | None = None, verify: b
     else:
         raise ValueError(f"data must be synthetic, cifar10, cifar100 or a folder with train/ and "
                          f"val/, got {data!r}")
-    return _subset(train, train_subset), _subset(test, test_subset), info
+    train, test = _subset(train, train_subset), _subset(test, test_subset)
+    check_labels(train, info.num_classes, f"the training set of {data}")
+    check_labels(test, info.num_classes, f"the test set of {data}")
+    return train, test, info
 
 
-__all__ = ["DataInfo", "cifar_root", "training_sets"]
+__all__ = ["DataInfo", "check_labels", "cifar_root", "known_labels", "training_sets"]

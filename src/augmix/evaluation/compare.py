@@ -11,10 +11,10 @@ checkpoint, and the corrupted set is completed rather than rewritten.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from augmix._util.errors import TrainingError
 from augmix.evaluation.results import ResultsRecord
 
 # Method names accepted besides the baselines: AugMix with and without its consistency loss.
@@ -34,17 +34,26 @@ def method_settings(method: str) -> dict[str, Any]:
 
 
 def train_or_resume(config, run_dir: Path, progress: bool = True) -> Path:
-    """Train `config` into `run_dir`; keep a finished run, continue an interrupted one."""
-    from augmix.train.checkpoint import read_checkpoint
-    from augmix.train.config import resumed_config
-    from augmix.train.trainer import train
+    """Train `config` into `run_dir`; keep a finished run of the same settings (its records
+    repaired if a kill left them short), continue an interrupted one, and refuse a run made
+    with settings that change the results."""
+    from augmix.train.checkpoint import FILENAME, read_checkpoint
+    from augmix.train.config import RESUMABLE_OVERRIDES, changed_settings, resumed_config
+    from augmix.train.trainer import repair_records, train
 
-    if (run_dir / "checkpoint.pt").exists():
-        saved = read_checkpoint(run_dir)
-        if saved["epoch"] >= saved["config"]["epochs"]:
-            return run_dir
-        return train(resumed_config(run_dir), out=run_dir, resume=True, progress=progress)
-    return train(config, out=run_dir, progress=progress)
+    if not (run_dir / FILENAME).exists():
+        return train(config, out=run_dir, progress=progress)
+    saved = read_checkpoint(run_dir)
+    changed = changed_settings(saved["config"], config)
+    if changed:
+        listed = ", ".join(f"{name} {old!r} (now {new!r})" for name, (old, new) in changed.items())
+        raise ValueError(f"{run_dir} holds a run made with other settings: {listed}; choose another "
+                         f"--out, or delete {run_dir} to train it again with the new settings")
+    if saved["epoch"] >= config.epochs:
+        repair_records(run_dir)
+        return run_dir
+    execution = {name: getattr(config, name) for name in RESUMABLE_OVERRIDES}
+    return train(resumed_config(run_dir, **execution), out=run_dir, resume=True, progress=progress)
 
 
 def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Sequence[int],
@@ -74,7 +83,7 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
     from augmix.evaluation.sources import clean_test_set, source_kind
-    from augmix.train.checkpoint import load_model
+    from augmix.train.checkpoint import load_model, read_checkpoint
     from augmix.train.config import make_config
 
     if not methods or len(set(methods)) != len(methods):
@@ -88,16 +97,26 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     if first.data not in ("synthetic", "cifar10", "cifar100"):
         raise ValueError(f"compare handles synthetic, cifar10 and cifar100 data, got {first.data!r}")
     workers = workers or os.cpu_count() or 1
-
-    train_s = {}
-    for method, config in configs.items():
-        start = time.perf_counter()
-        train_or_resume(config, out / method, progress)
-        train_s[method] = time.perf_counter() - start
-
     root = None if first.data == "synthetic" else str(cifar_root(first.data_root))
     test_subset = first.test_subset
-    clean = clean_test_set(root, first.data, verify=first.verify, limit=test_subset)
+    # With --download, CIFAR may only arrive with the training: its test set is read afterwards.
+    clean = None if first.download and first.data != "synthetic" else clean_test_set(
+        root, first.data, verify=first.verify, limit=test_subset)
+    if not corrupted:  # before any training: a set made with other settings is refused now
+        _check_corrupted_folder(out / f"{first.data}-C", seed=corruption_seed, severities=severities,
+                                images=None if clean is None else len(clean.labels))
+
+    for method, config in configs.items():
+        train_or_resume(config, out / method, progress)
+    done = {method: read_checkpoint(out / method)["epoch"] for method in configs}
+    unfinished = {method: epochs for method, epochs in done.items() if epochs < configs[method].epochs}
+    if unfinished:
+        raise TrainingError(f"runs {unfinished} (method: epochs done) stopped before their {first.epochs} "
+                            f"epochs (--stop-after); they are not evaluated. Run the same command without "
+                            f"--stop-after to finish them")
+
+    if clean is None:
+        clean = clean_test_set(root, first.data, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
         clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
 
@@ -118,6 +137,29 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
         records.append(record)
     write_report(records, out / "report")
     return records
+
+
+def _check_corrupted_folder(folder: Path, *, seed: int, severities: Sequence[int],
+                            images: int | None) -> None:
+    """ValueError naming what differs when `folder` holds a corrupted set made with other
+    settings than this comparison's (it would be refused once the training is done)."""
+    import json
+
+    path = folder / "meta.json"
+    if not path.is_file():
+        return
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not readable ({err}); delete {folder} to make the set again") from None
+    asked = {"seed": (seed, "--corruption-seed"), "severities": (sorted(severities), "severities"),
+             "images": (images, "--test-subset")}
+    differ = [f"{key} {meta.get(key)!r} (now {value!r}, {flag})" for key, (value, flag) in asked.items()
+              if value is not None and meta.get(key) != value]
+    if differ:
+        raise ValueError(f"{folder} holds a corrupted test set made with other settings: "
+                         f"{', '.join(differ)}; choose another --out, or delete {folder} to make it "
+                         f"again with the new settings")
 
 
 def _train_time(run_dir: Path) -> float | None:

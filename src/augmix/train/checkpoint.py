@@ -11,8 +11,6 @@ interrupted save leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import os
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -40,27 +38,56 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     return path
 
 
+# What every checkpoint holds (see `Trainer._save`), with the type each entry must have.
+FIELDS = {"model": str, "num_classes": int, "model_state": dict, "optimizer": dict, "scheduler": dict,
+          "scaler": dict, "epoch": int, "step": int, "config": dict, "records": list, "meta": dict}
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint onto the CPU; ValueError naming the file when it is not a valid one."""
+    """Load a checkpoint onto the CPU; ValueError naming the file when it is not a valid one
+    (empty, truncated, not a checkpoint, or lacking one of its entries)."""
     path = checkpoint_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not a checkpoint; an incomplete copy? "
+                         f"Restore it, or delete the run folder to train again")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError,
-            OSError) as err:
+    except Exception as err:  # torch.load of a damaged file raises many kinds (KeyError for text)
+        detail = (str(err).splitlines() or [""])[0][:200]
         raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
-                         f"{type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
+                         f"{type(err).__name__}: {detail}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is not an augmix training checkpoint (format {FORMAT!r} expected)")
+    missing = sorted(name for name in FIELDS if name not in payload)
+    wrong = sorted(name for name, kind in FIELDS.items()
+                   if name in payload and not _is(payload[name], kind))
+    if missing or wrong:
+        raise ValueError(f"{path} is a damaged augmix checkpoint: "
+                         + "; ".join(([f"missing {missing}"] if missing else [])
+                                     + ([f"wrong type of {wrong}"] if wrong else [])))
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in payload["model_state"].items()):
+        raise ValueError(f"{path} is a damaged augmix checkpoint: its model_state is not a dict of tensors")
     return payload
 
 
+def _is(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
 def restore_model(model: nn.Module, payload: dict[str, Any], name: str, source: str = "") -> None:
-    """Load the checkpoint's weights into `model`, which must be architecture `name`."""
+    """Load the checkpoint's weights into `model`, which must be architecture `name`; weights
+    with a NaN or an infinity are refused (whatever that model computed would be meaningless)."""
     where = source or "checkpoint"
     if payload["model"] != name:
         raise ValueError(f"{where} holds a {payload['model']!r} model, not {name!r}")
+    bad = [key for key, value in payload["model_state"].items()
+           if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if bad:
+        raise ValueError(f"{where} holds non-finite weights (NaN or inf) in {len(bad)} tensor(s), "
+                         f"first {bad[0]!r}: a diverged or damaged model, whose results would be "
+                         f"meaningless; use an earlier checkpoint or train again")
     try:
         model.load_state_dict(payload["model_state"])
     except RuntimeError as err:
@@ -77,8 +104,12 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"
     synthetic or imagenet), classes, image_size, and synthetic_seed for the synthetic set.
     """
     payload = read_checkpoint(path)
-    model = create_model(payload["model"], payload["num_classes"])
-    restore_model(model, payload, payload["model"], str(checkpoint_path(path)))
+    where = str(checkpoint_path(path))
+    try:
+        model = create_model(payload["model"], payload["num_classes"])
+    except ValueError as err:
+        raise ValueError(f"{where}: cannot build its model: {err}") from None
+    restore_model(model, payload, payload["model"], where)
     meta = {"model": payload["model"], "num_classes": payload["num_classes"],
             "epoch": payload["epoch"], "config": payload["config"], **payload["meta"]}
     return model.to(device).eval(), meta

@@ -27,7 +27,27 @@ AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 AUGMENT_ON = ("workers", "device")
 METHOD_NAMES = tuple(METHODS)  # AugMix and the baselines: the registry of augmix.baselines
 # Fields that may differ when resuming: they change how a run executes, not what it computes.
-RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device")
+# skip_bad_images too: a run stopped by an unreadable file continues with it.
+RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", "download", "device",
+                       "skip_bad_images")
+# Fields that only label a run.
+LABELS = ("recipe", "description", "source")
+
+
+def _check_device(value: Any) -> None:
+    """ValueError naming `device` unless this machine can run it: auto, cpu, cuda or cuda:N."""
+    if value in ("auto", "cpu"):
+        return
+    kind, _, index = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {value!r}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {value!r} asked for, but this machine has no CUDA device that torch "
+                         f"can use (torch {torch.__version__}); use --device cpu or auto")
+    count = torch.cuda.device_count()
+    if index and int(index) >= count:
+        raise ValueError(f"device {value!r} asked for, but this machine has {count} CUDA device(s): "
+                         f"cuda:0 to cuda:{count - 1}")
 
 
 def setting(default: Any = None, help: str = "", *, choices: tuple | None = None,
@@ -58,6 +78,9 @@ class TrainConfig:
                                     "$AUGMIX_CACHE/cifar")
     download: bool = setting(False, "fetch CIFAR from the official site into --data-root if missing")
     verify: bool = setting(True, "the CIFAR md5 check (skip it for re-encoded copies)")
+    skip_bad_images: bool = setting(False, "skip image files that cannot be read (unreadable, truncated, "
+                                    "oversized), each named in a warning and counted in the epoch's "
+                                    "record, instead of stopping at the first")
     train_subset: int | None = setting(None, "train on the first N training images only",
                                        metavar="N", aliases=("--train-size",))
     test_subset: int | None = setting(None, "test on the first N test images only", metavar="N",
@@ -113,7 +136,7 @@ class TrainConfig:
         for name, low in ints.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**63:
-                raise ValueError(f"{name} must be an int from {low} to 2**63 - 1, got {value!r}")
+                raise ValueError(f"{name} must be an int >= {low} (and below 2**63), got {value!r}")
         for name in ("train_subset", "test_subset", "stop_after"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -135,6 +158,7 @@ class TrainConfig:
                 or not all(isinstance(p, str) and p for p in self.extra_train)):
             raise ValueError(f"extra_train must be a non-empty list of folder paths or None, "
                              f"got {self.extra_train!r}")
+        _check_device(self.device)
         if (self.mean is None) != (self.std is None):
             raise ValueError("mean and std must be given together (or neither)")
 
@@ -183,7 +207,12 @@ def make_config(recipe: str | None = None, **overrides: Any) -> TrainConfig:
 
 def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     """The configuration saved in a run's checkpoint, with execution-only `overrides` applied."""
-    payload = read_checkpoint(Path(run_dir) / FILENAME)
+    path = Path(run_dir) / FILENAME
+    payload = read_checkpoint(path)
+    unknown = sorted(set(payload["config"]) - {f.name for f in dataclasses.fields(TrainConfig)})
+    if unknown:
+        raise ValueError(f"{path}: its configuration holds settings that this version of augmix does "
+                         f"not know: {unknown}")
     # --stop-after ends one invocation; the continued run goes to the end unless given again.
     saved = {**payload["config"], "stop_after": None}
     changed = {k: v for k, v in overrides.items() if v is not None and saved.get(k) != v}
@@ -195,3 +224,18 @@ def resumed_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     config = TrainConfig(**saved)
     config.validate()
     return config
+
+
+def changed_settings(saved: dict[str, Any], config: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """name -> (saved, asked) for each setting of `config` that differs from a run's `saved`
+    configuration and changes its results (execution-only settings and labels aside)."""
+    def plain(value: Any) -> Any:  # tuples and lists alike, as the checkpoint stores them
+        return json.loads(json.dumps(value))
+
+    ignored = set(RESUMABLE_OVERRIDES) | set(LABELS)
+    changed = {}
+    for f in dataclasses.fields(TrainConfig):
+        old, new = plain(saved.get(f.name, f.default)), plain(getattr(config, f.name))
+        if f.name not in ignored and old != new:
+            changed[f.name] = (old, new)
+    return changed

@@ -28,6 +28,8 @@ import math
 import os
 import random
 import time
+import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from augmix._util.lock import folder_lock
 from augmix.baselines import METHODS, ImageSetup, Step
 from augmix.baselines.adversarial import normalizer
 from augmix.data.cifar import download_cifar
+from augmix.data.folder import UnreadableImageError
 from augmix.data.sources import cifar_root, training_sets
 from augmix.data.transforms import cifar_train, imagenet_train
 from augmix.models import create_model
@@ -67,12 +70,7 @@ def _resolve_device(config: TrainConfig, group: distributed.Group) -> torch.devi
         if torch.cuda.is_available():
             return torch.device("cuda", group.local_rank)
         return torch.device("cpu")
-    try:
-        device = torch.device(config.device)
-    except RuntimeError:
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {config.device!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {config.device!r} asked for, but this machine has no CUDA device")
+    device = torch.device(config.device)  # one this machine has: TrainConfig.validate checked it
     if device.type == "cuda" and group.distributed:
         device = torch.device("cuda", group.local_rank)
     return device
@@ -84,18 +82,34 @@ def _seed_globals(seed: int) -> None:
     random.seed(seed)
 
 
-def _write_records(run_dir: Path, records: list[dict]) -> None:
-    with atomic_write(run_dir / "metrics.jsonl", "w") as f:
-        for record in records:
-            f.write(json.dumps(record) + "\n")
+def _write_records(run_dir: Path, records: list[dict]) -> bool:
+    """metrics.jsonl and metrics.csv from `records`, each rewritten (atomically) only where it
+    differs from what is on disk; True when something was written."""
     buffer = io.StringIO()
     if records:
         columns = list(dict.fromkeys(key for record in records for key in record))
         writer = csv.DictWriter(buffer, fieldnames=columns)
         writer.writeheader()
         writer.writerows(records)
-    with atomic_write(run_dir / "metrics.csv", "w") as f:
-        f.write(buffer.getvalue())
+    texts = {"metrics.jsonl": "".join(json.dumps(record) + "\n" for record in records),
+             "metrics.csv": buffer.getvalue()}
+    written = False
+    for name, text in texts.items():
+        path, data = run_dir / name, text.encode()
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        with atomic_write(path, "wb") as f:
+            f.write(data)
+        written = True
+    return written
+
+
+def repair_records(run_dir: str | Path) -> bool:
+    """Make a run's metrics.jsonl and metrics.csv hold its checkpoint's records, when a process
+    stopped between writing the checkpoint and the records; True when they were rewritten."""
+    run_dir = Path(run_dir)
+    with folder_lock(run_dir, wait=False, what="a training run"):
+        return _write_records(run_dir, read_checkpoint(run_dir / FILENAME)["records"])
 
 
 def _tensorboard(run_dir: Path):
@@ -150,13 +164,14 @@ class Trainer:
             shuffle=True, seed=config.seed, drop_last=False)
         loader_gen = torch.Generator().manual_seed(derive_seed(config.seed, _LOADER, self.group.rank))
         self.loader = torch.utils.data.DataLoader(
-            self.train_set, batch_size=self.local_batch, sampler=self.sampler,
+            _Guarded(self.train_set), batch_size=self.local_batch, sampler=self.sampler,
             num_workers=config.workers, pin_memory=self.device.type == "cuda",
-            persistent_workers=config.workers > 0, generator=loader_gen)
+            persistent_workers=config.workers > 0, generator=loader_gen, collate_fn=_collate)
         shard = range(self.group.rank, len(test_base), self.group.world_size)
         self.test_loader = torch.utils.data.DataLoader(
-            _TestSet(torch.utils.data.Subset(test_base, shard)), batch_size=config.eval_batch_size,
-            num_workers=config.workers, persistent_workers=config.workers > 0)
+            _Guarded(_TestSet(torch.utils.data.Subset(test_base, shard))),
+            batch_size=config.eval_batch_size, num_workers=config.workers,
+            persistent_workers=config.workers > 0, collate_fn=_collate)
 
         torch.manual_seed(derive_seed(config.seed, _INIT))
         self.model = create_model(config.model, self.info.num_classes).to(self.device)
@@ -172,6 +187,7 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.amp == "fp16")
         self.epoch, self.step, self.records = 0, 0, []
+        self.resumed = resume
         if resume:
             self._restore()
         self.net = self.model
@@ -237,8 +253,18 @@ class Trainer:
     def _train_epoch(self, bar: tqdm) -> dict[str, float]:
         self.net.train()
         totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, seen
+        skipped = 0
         start = time.perf_counter()
-        for i, (images, targets) in enumerate(self.loader):
+        for i, (loaded, unreadable) in enumerate(_worker_errors(self.loader)):
+            skipped += self._unreadable(unreadable)
+            if loaded is None:  # every image of the batch skipped
+                if self.group.distributed:  # the other ranks are waiting in this step's all-reduce
+                    raise TrainingError(f"rank {self.group.rank}: every image of a batch is unreadable; "
+                                        f"the ranks cannot take this step together")
+                bar.update()
+                continue
+            images, targets = loaded
+            self._check_labels(targets, "training")
             images, targets = self._to_device(images), targets.to(self.device, non_blocking=True)
             # The step: the method's batch transform and loss around one forward pass.
             batch = self.method.batch_transform(images, targets, self._step_draws())
@@ -263,10 +289,35 @@ class Trainer:
                                 img_s=f"{rate:.0f}", refresh=False)
             bar.update()
         elapsed = time.perf_counter() - start
-        loss_sum, correct, seen = distributed.sum_across(totals.tolist(), self.group, self.device)
+        loss_sum, correct, seen, skipped = distributed.sum_across(totals.tolist() + [skipped], self.group,
+                                                                  self.device)
+        if not seen:
+            raise TrainingError(f"epoch {self.epoch + 1}: every training image was unreadable")
         self._check_finite(loss_sum, len(self.loader) - 1)
-        return {"train_loss": loss_sum / seen, "train_acc": correct / seen,
-                "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+        record = {"train_loss": loss_sum / seen, "train_acc": correct / seen,
+                  "train_images": int(seen), "epoch_s": elapsed, "images_per_s": seen / elapsed}
+        if self.config.skip_bad_images:
+            record["skipped_images"] = int(skipped)
+        return record
+
+    def _unreadable(self, messages: list[str]) -> int:
+        """Stop at an unreadable image, with its own message; or, with skip_bad_images, warn
+        (once per file and process) and count it."""
+        if messages and not self.config.skip_bad_images:
+            raise ValueError(f"{messages[0]}; pass --skip-bad-images (TrainConfig.skip_bad_images) to "
+                             f"skip such files with a warning")
+        for message in messages:
+            warnings.warn(f"skipped an unreadable image: {message}", stacklevel=2)
+        return len(messages)
+
+    def _check_labels(self, targets: torch.Tensor, split: str) -> None:
+        """Labels outside the model's classes, named before they reach the loss (where they would
+        be a device assert or an IndexError); on the loader's CPU tensor, so without a device sync."""
+        classes = self.info.num_classes
+        bad = targets[(targets < 0) | (targets >= classes)]
+        if bad.numel():
+            raise ValueError(f"a {split} label of data {self.config.data!r} is {int(bad[0])}, outside its "
+                             f"{classes} classes (0 to {classes - 1})")
 
     def _check_finite(self, loss_sum: float, step: int) -> None:
         """Stop before a diverged model is saved: the last checkpoint stays the last good one."""
@@ -279,18 +330,28 @@ class Trainer:
     @torch.no_grad()
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
-        loss_sum = correct = seen = 0.0
-        for images, targets in self.test_loader:
+        loss_sum = correct = seen = skipped = 0.0
+        for loaded, unreadable in _worker_errors(self.test_loader):
+            skipped += self._unreadable(unreadable)
+            if loaded is None:
+                continue
+            images, targets = loaded
+            self._check_labels(targets, "test")
             images, targets = images.to(self.device), targets.to(self.device)
             # The bare model: DDP's forward would sync buffers, and ranks may have unequal shards.
             logits = self._forward(images, module=self.model).float()
             loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
             correct += float((logits.argmax(1) == targets).sum())
             seen += targets.shape[0]
-        loss_sum, correct, seen = distributed.sum_across([loss_sum, correct, seen], self.group,
-                                                         self.device)
-        return {"test_loss": loss_sum / seen, "test_acc": correct / seen,
-                "test_error": 100.0 * (1 - correct / seen)}
+        loss_sum, correct, seen, skipped = distributed.sum_across([loss_sum, correct, seen, skipped],
+                                                                  self.group, self.device)
+        if not seen:
+            raise TrainingError("every test image was unreadable")
+        record = {"test_loss": loss_sum / seen, "test_acc": correct / seen,
+                  "test_error": 100.0 * (1 - correct / seen)}
+        if self.config.skip_bad_images:
+            record["test_skipped_images"] = int(skipped)
+        return record
 
     def _check_shards(self) -> dict[str, Any]:
         """Under DDP: every rank's sample indices this epoch, disjoint, and equal replicas."""
@@ -312,6 +373,8 @@ class Trainer:
                     stale.unlink()
             with atomic_write(self.run_dir / "config.json", "w") as f:
                 json.dump(dataclasses.asdict(config), f, indent=2)
+            if self.resumed:  # the records follow the checkpoint, even if a kill came between them
+                _write_records(self.run_dir, self.records)
         writer = _tensorboard(self.run_dir) if main else None
         last = config.epochs if config.stop_after is None else min(config.epochs, config.stop_after)
         try:
@@ -361,6 +424,49 @@ class _TestSet(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         image, label = self.dataset[index]
         return to_tensor(image), label
+
+
+class _Unreadable(typing.NamedTuple):
+    """What a data set item became when its image file could not be read."""
+    message: str
+
+
+class _Guarded(torch.utils.data.Dataset):
+    """`dataset`, with an unreadable image file turned into an `_Unreadable` item where it is
+    read (in a DataLoader worker): the trainer then stops with its message, or skips it."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        try:
+            return self.dataset[index]
+        except UnreadableImageError as err:
+            return _Unreadable(str(err))
+
+
+def _collate(items: list) -> tuple[Any, list[str]]:
+    """(the batch of the readable items, or None if none is; the messages of the others)."""
+    good = [item for item in items if not isinstance(item, _Unreadable)]
+    bad = [item.message for item in items if isinstance(item, _Unreadable)]
+    return (torch.utils.data.default_collate(good) if good else None), bad
+
+
+def _worker_errors(loader: torch.utils.data.DataLoader):
+    """`loader`'s batches; a ValueError or OSError raised in one of its worker processes is
+    raised again with its own message: torch re-raises it with the worker's traceback inside
+    the message, which the command line would print as one long line."""
+    try:
+        yield from loader
+    except (ValueError, OSError) as err:
+        first, _, rest = str(err).partition("\n")
+        if not (first.startswith("Caught ") and "DataLoader worker" in first and rest.strip()):
+            raise
+        last = rest.rstrip().splitlines()[-1]  # "module.ErrorType: the original message"
+        raise type(err)(last.partition(": ")[2] or last) from None
 
 
 def _check_run_dir(run_dir: Path, resume: bool) -> None:
