@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from augmix._util import validate
 from augmix.augment.ops.pil import GEOMETRIC
 
 BASE_OPS = ("autocontrast", "equalize", "posterize", "rotate", "solarize",
@@ -93,14 +94,17 @@ class MixPlan:
     chains: tuple[tuple[OpCall, ...], ...]
 
 
+MAX_WIDTH = MAX_DEPTH = 100  # chains per image, ops per chain: the paper uses 3 and 1-3
+
+
 def check_params(severity: float, width: int, depth: int, alpha: float) -> None:
     """Validate the AugMix hyper-parameters; ValueError names the bad one."""
     if isinstance(severity, bool) or not isinstance(severity, Real) or not 1 <= severity <= 10:
         raise ValueError(f"severity must be a number in [1, 10], got {severity!r}")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an int >= 1 (number of chains), got {width!r}")
-    if isinstance(depth, bool) or not isinstance(depth, int) or not (depth == -1 or depth >= 1):
-        raise ValueError(f"depth must be -1 (random 1-3 per chain) or an int >= 1, got {depth!r}")
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_WIDTH:
+        raise ValueError(f"width must be an int from 1 to {MAX_WIDTH} (number of chains), got {width!r}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not (depth == -1 or 1 <= depth <= MAX_DEPTH):
+        raise ValueError(f"depth must be -1 (random 1-3 per chain) or an int from 1 to {MAX_DEPTH}, got {depth!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < math.inf:
         raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
 
@@ -214,9 +218,7 @@ def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int,
 
 
 def check_seed(seed: int | None) -> int | None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-    return seed
+    return validate.seed(seed, optional=True)
 
 
 def _worker():

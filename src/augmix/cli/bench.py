@@ -10,8 +10,11 @@ from pathlib import Path
 
 import torch
 
+from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix.data.throughput import run_benchmark
+
+MAX_SIZE, MAX_BATCH = 1024, 4096  # pixels, images: beyond them a batch outgrows memory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,15 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in ("workers", "batch_size", "rounds"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    validate.integer(args.workers, "--workers", high=validate.MAX_WORKERS)
+    validate.integer(args.batch_size, "--batch-size", high=MAX_BATCH)
+    validate.integer(args.rounds, "--rounds")
     if not 0 < args.seconds <= 3600:
         raise ValueError(f"--seconds must be a number of seconds in (0, 3600], got {args.seconds}")
     if any(s < 8 for s in args.sizes):
         raise ValueError(f"--sizes must be >= 8 pixels, got {args.sizes}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
+    for size in args.sizes:
+        validate.integer(size, "--sizes", low=8, high=MAX_SIZE)
+    validate.device(args.device, "--device")
+    validate.out_file(args.out)
     results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,
                             tensor_ops=args.tensor_ops, log=print)
     record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "

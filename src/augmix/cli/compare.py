@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from augmix.cli.train import add_config_arguments, config_overrides
+from augmix._util import validate
+from augmix.cli.train import add_config_arguments, check_execution, config_overrides
+from augmix.data.corrupted import find_cifar_c
 from augmix.evaluation.compare import compare, comparison_table
 
 
@@ -23,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_execution(args)
+    validate.seed(args.corruption_seed, "--corruption-seed")
+    if args.corrupted is not None:
+        find_cifar_c(args.corrupted)  # before the first method trains
     overrides = config_overrides(args)
     records = compare(args.methods, out=args.out, recipe=overrides.pop("recipe", None),
                       overrides=overrides, corrupted=args.corrupted,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix.corruptions.names import ALL_CORRUPTIONS, SEVERITIES
 from augmix.data.cifar import load_cifar
@@ -65,16 +66,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the md5 check of the CIFAR files (for re-encoded copies)")
 
 
-def _test_subset(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise ValueError(f"--test-subset must be >= 1, got {value}")
-    return value
+def _check(args: argparse.Namespace) -> None:
+    """Every number and the output path, before anything is read or written."""
+    validate.integer(args.workers, "--workers", high=validate.MAX_WORKERS)
+    validate.optional_integer(args.chunk, "--chunk")
+    validate.optional_integer(args.test_subset, "--test-subset")
+    validate.seed(args.seed, "--seed")
+    for severity in args.severities:
+        validate.integer(severity, "--severities", low=min(SEVERITIES), high=max(SEVERITIES))
+    validate.integer(args.resize, "--resize", low=0, high=validate.MAX_SIDE)
+    validate.integer(args.crop, "--crop", high=validate.MAX_SIDE)
+    validate.optional_integer(args.tile, "--tile", low=16, high=1024)
+    (validate.out_file if args.preview is not None else validate.out_folder)(args.out)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    limit = _test_subset(args.test_subset)
+    _check(args)
+    limit = args.test_subset
     if args.preview is not None:
         from augmix.corruptions.preview import render_preview
         image = load_preview_image(args.preview, data_root=args.data_root, dataset="cifar10", verify=args.verify,

@@ -36,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from augmix._util import validate
     from augmix.evaluation.compare import compare, comparison_table
 
+    validate.out_folder(args.out)
     start = time.perf_counter()
     settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_subset,
                 "test_subset": args.test_subset, "model": args.model, "workers": args.workers}

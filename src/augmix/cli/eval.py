@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from augmix._util import validate
 from augmix.evaluation.evaluator import evaluate
 from augmix.evaluation.results import ResultsRecord
 
@@ -48,6 +49,13 @@ def run(args) -> int:
     from augmix.evaluation import sources as eval_sources
     from augmix.train.checkpoint import load_model
 
+    validate.device(args.device, "--device")
+    validate.seed(args.seed, "--seed")
+    validate.integer(args.batch_size, "--batch-size")
+    validate.optional_integer(args.test_subset, "--test-subset")
+    checkpoint = Path(args.checkpoint)
+    out = validate.out_file(args.out) if args.out else (
+        checkpoint / "results.json" if checkpoint.is_dir() else Path("results.json"))
     model, meta = load_model(args.checkpoint, device=args.device)
     dataset, data, verify = _data_of_run(args, meta)
     clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.test_subset)
@@ -55,7 +63,6 @@ def run(args) -> int:
     corrupted, total = eval_sources.corrupted_sets(
         args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
         eval_transform=args.eval_transform)
-    checkpoint = Path(args.checkpoint)
     name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
     record = evaluate(model, clean.images, clean.labels, corrupted, name=name, dataset=dataset,
                       mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
@@ -64,8 +71,6 @@ def run(args) -> int:
                             "checkpoint": str(checkpoint), "seed": args.seed, "model": meta["model"],
                             "corruption_source": eval_sources.source_kind(args.corrupted),
                             "eval_transform": args.eval_transform if dataset == "imagenet" else None})
-    out = Path(args.out) if args.out else (checkpoint / "results.json" if checkpoint.is_dir()
-                                           else Path("results.json"))
     record.to_json(out)
     print(summary_line(record) + f" -> {out}")
     return 0

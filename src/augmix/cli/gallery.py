@@ -7,12 +7,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix.augment.augmix import AugMix
 from augmix.augment.gallery import render_gallery
 from augmix.data.cifar import load_cifar
 from augmix.data.sources import cifar_root
 from augmix.data.synthetic import make_synthetic
+
+MAX_ROWS = 100  # images in one grid
 
 
 def load_images(data: str, count: int, seed: int, data_root: str | None = None,
@@ -45,8 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.images < 1:
-        raise ValueError(f"--images must be >= 1, got {args.images}")
+    validate.integer(args.images, "--images", high=MAX_ROWS)
+    validate.seed(args.seed, "--seed")
+    validate.out_file(args.out)
     augmix = AugMix(args.severity, args.width, args.depth, args.alpha, args.all_ops, seed=args.seed)
     images = load_images(args.data, args.images, args.seed, args.data_root, args.verify)
     results = [augmix.augment(image) for image in images]

@@ -12,8 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from augmix._util import validate
     from augmix.evaluation.report import load_records, write_report  # matplotlib: not for --help
 
+    validate.out_folder(args.out)
     written = write_report(load_records(args.runs), args.out)
     for path in written:
         print(path)

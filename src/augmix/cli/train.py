@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from augmix._util import validate
 from augmix.cli import add_old_spelling
 from augmix.train.checkpoint import FILENAME
 from augmix.train.config import TrainConfig, load_recipe, make_config, recipe_names, resumed_config
@@ -55,6 +56,14 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
+def check_execution(args: argparse.Namespace) -> None:
+    """The flags that decide where a run executes and writes (`augmix train`, `compare`), before any work."""
+    if args.device not in (None, "auto"):
+        validate.device(args.device, "--device")
+    if args.out is not None:
+        validate.out_folder(args.out)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="run folder (default runs/RECIPE or runs/MODEL)")
     parser.add_argument("--resume", action="store_true",
@@ -74,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"model  {name}: {spec.description}")
         return 0
     overrides = config_overrides(args)
+    check_execution(args)
     recipe = overrides.pop("recipe", None)
     if args.method not in (None, "augmix") and args.jsd is None:
         overrides["jsd"] = False  # baselines train with plain cross-entropy

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from augmix._util import validate
 from augmix.corruptions import draws, ops
 from augmix.corruptions.names import ALL_CORRUPTIONS, check_name, check_severity
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
@@ -34,7 +35,7 @@ def _check_images(images: np.ndarray) -> np.ndarray:
 
 def _generator(rng: RngLike) -> np.random.Generator:
     if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
+        return np.random.default_rng(None if rng is None else validate.seed(int(rng), "rng"))
     if isinstance(rng, np.random.Generator):
         return rng
     raise ValueError(f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")

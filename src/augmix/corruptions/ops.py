@@ -8,6 +8,7 @@ random ones take one (H, W, 3) image and the numbers `draws.py` drew for it.
 from __future__ import annotations
 
 import io
+import math
 from typing import Any, Callable
 
 import cv2
@@ -168,6 +169,9 @@ def pixelate(image: np.ndarray, c: float) -> np.ndarray:
     """Box-downsample to int(side * c), box-upsample back (PIL)."""
     h, w = image.shape[-3:-1]
     small = (int(w * c), int(h * c))
+    if min(small) < 1:
+        raise ValueError(f"images of {h}x{w} px are too small for pixelate at factor {c} "
+                         f"(it needs sides of at least {math.ceil(1 / c)} px)")
     out = [np.asarray(Image.fromarray(img).resize(small, Image.Resampling.BOX)
                       .resize((w, h), Image.Resampling.BOX)) for img in image.reshape((-1, h, w, 3))]
     return np.stack(out).reshape(image.shape)

@@ -12,6 +12,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from augmix._util import validate
+
 
 class EpochSeeded(torch.utils.data.Dataset):
     """Base of the wrappers whose sample `i` in epoch `e` draws from rng([seed, e, i]).
@@ -21,10 +23,7 @@ class EpochSeeded(torch.utils.data.Dataset):
     """
 
     def _init_seed(self, seed: int | None, required: bool = True) -> None:
-        if (seed is None and required) or (seed is not None and (
-                isinstance(seed, bool) or not isinstance(seed, int) or seed < 0)):
-            raise ValueError(f"seed must be a non-negative int{'' if required else ' or None'}, got {seed!r}")
-        self.seed = seed
+        self.seed = validate.seed(seed, optional=not required)
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
 
     @property

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from augmix._util.convert import nhwc_to_nchw, normalize, to_unit_float
+from augmix._util import validate
+from augmix._util.convert import mean_std, nhwc_to_nchw, normalize, to_unit_float
 from augmix.evaluation import metrics
 from augmix.evaluation.results import ResultsRecord
 
@@ -105,12 +106,14 @@ def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    device = torch.device(device)
+    validate.integer(batch_size, "batch_size")
+    device = validate.device(device)
+    checked = mean_std(mean, std)
+    if checked is None or len(checked[0]) != images.shape[-1]:
+        raise ValueError(f"mean and std must have one entry per channel ({images.shape[-1]}), "
+                         f"got mean={mean!r} std={std!r}")
+    mean_t, std_t = (v.to(device).view(1, -1, 1, 1) for v in checked)
     timer = timer if timer is not None else Throughput()
-    mean_t = torch.as_tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    std_t = torch.as_tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
     model.eval()
     outputs = []
     for batch in _batches(images, batch_size, mean_t, std_t, device, timer):

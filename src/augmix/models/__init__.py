@@ -22,12 +22,15 @@ from typing import Any, Callable
 
 from torch import nn
 
+from augmix._util import validate
 from augmix.models.allconv import AllConvNet
 from augmix.models.blurpool import BlurPool
 from augmix.models.densenet import DenseNet
 from augmix.models.resnet import ResNet, resnet18_cifar, resnet50, resnet50_blurpool
 from augmix.models.resnext import CifarResNeXt
 from augmix.models.wrn import WideResNet
+
+MAX_CLASSES = 2**20  # ImageNet-21k has 21,841
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,7 @@ def model_spec(name: str) -> ModelSpec:
 def create_model(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
     """Build architecture `name` with a `num_classes`-way classifier (fresh weights);
     `kwargs` go to the architecture (ValueError naming any it does not take)."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+    validate.integer(num_classes, "num_classes", low=2, high=MAX_CLASSES)
     spec = model_spec(name)
     unknown = sorted(set(kwargs) - set(spec.options()))
     if unknown:
