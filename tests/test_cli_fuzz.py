@@ -12,8 +12,6 @@ error line; for those the usage lines are not counted: exactly one line may cont
 ": error:", and it is the last line. Rows run in-process through `augmix.cli.main`.
 
 Each API row asserts a ValueError or TypeError whose message names the argument.
-Rows marked "fixed in the training branch" are known failures in src/augmix/train/**,
-repaired on that branch; they stay in the table but are not asserted here.
 """
 from __future__ import annotations
 
@@ -33,11 +31,6 @@ HUGE = str(2**70)
 TRAIN = "--data synthetic --model wrn-10-1 --train-subset 8 --test-subset 8 --epochs 1 --batch-size 8 " \
         "--workers 0 --quiet"
 EVAL = "eval {run} --test-subset 4 --corrupted none"
-
-
-def in_training_branch(line: str, names: str):
-    """A row that fails here and is repaired in the training branch (src/augmix/train/**): kept, not asserted."""
-    return pytest.param(line, names, marks=pytest.mark.skip(reason="fixed in the training branch"))
 
 
 # (command line with {placeholders} for the scratch paths, what the error line must name)
@@ -159,8 +152,7 @@ ROWS = {
         (EVAL + " --out {dir}", "--out"),
         (EVAL + " --out {file}/r.json", "--out"),
         # a text file given as the checkpoint: KeyError from unpickling (train/checkpoint.py)
-        # fixed in the training branch
-        in_training_branch("eval {file} --test-subset 4 --corrupted none --out r.json", "{file}"),
+        ("eval {file} --test-subset 4 --corrupted none --out r.json", "{file}"),
     ],
     "gallery": [
         ("gallery --images 0", "--images"),
@@ -210,15 +202,13 @@ ROWS = {
         (f"train {TRAIN} --out t --recipe {{file}}", "{file}"),
         (f"train {TRAIN} --out t --recipe {{dir}}", "{dir}"),
         # a binary recipe file: a UnicodeDecodeError that names no file (train/config.py)
-        in_training_branch(f"train {TRAIN} --out t --recipe {{bin}}", "{bin}"),  # fixed in the training branch
+        (f"train {TRAIN} --out t --recipe {{bin}}", "{bin}"),
         (f"train {TRAIN} --out t --method foo", "--method"),
         # the error is right, but train() has already made the empty run folder t (train/trainer.py)
-        in_training_branch(f"train {TRAIN} --out t --data foo", "foo"),  # fixed in the training branch
-        in_training_branch(f"train {TRAIN} --out t --data {{file}}", "{file}"),  # fixed in the training branch
-        # fixed in the training branch
-        in_training_branch(f"train {TRAIN} --out t --mean 0.5 0.5 0.5 --std 0 0 0", "std"),
-        # fixed in the training branch
-        in_training_branch(f"train {TRAIN} --out t --mean nan 0.5 0.5 --std 1 1 1", "mean"),
+        (f"train {TRAIN} --out t --data foo", "foo"),
+        (f"train {TRAIN} --out t --data {{file}}", "{file}"),
+        (f"train {TRAIN} --out t --mean 0.5 0.5 0.5 --std 0 0 0", "std"),
+        (f"train {TRAIN} --out t --mean nan 0.5 0.5 --std 1 1 1", "mean"),
         (f"train {TRAIN} --out t --mean 0.5 0.5 0.5", "mean"),
         (f"train {TRAIN} --out t --width {HUGE}", "width"),
         (f"train {TRAIN} --out t --depth 1000000", "depth"),
@@ -228,8 +218,7 @@ ROWS = {
         (f"train {TRAIN} --out {{dir}} --resume", "{dir}"),
         (f"train {TRAIN} --out {{missing}} --resume", "{missing}"),
         # the same: an empty run folder t is left (train/trainer.py)
-        # fixed in the training branch
-        in_training_branch(f"train {TRAIN} --out t --extra-train {{missing}}", "extra_train"),
+        (f"train {TRAIN} --out t --extra-train {{missing}}", "extra_train"),
     ],
 }
 

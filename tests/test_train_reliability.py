@@ -16,7 +16,7 @@ TINY = dict(data="synthetic", model="wrn-10-1", train_subset=32, test_subset=16,
     ("mps", True, 1, r"device must be auto, cpu, cuda or cuda:N, got 'mps'"),
     ("foo", False, 0, r"device must be auto, cpu, cuda or cuda:N, got 'foo'"),
     ("cuda:x", True, 1, r"device must be auto, cpu, cuda or cuda:N, got 'cuda:x'"),
-    ("cuda", False, 0, r"device 'cuda' asked for, but this machine has no CUDA device .*--device cpu"),
+    ("cuda", False, 0, r"device 'cuda' asked for, but this machine has no CUDA device .*use cpu"),
     ("cuda:0", False, 0, r"device 'cuda:0' asked for, but this machine has no CUDA device"),
     ("cuda:1", True, 1, r"device 'cuda:1' asked for, but this machine has 1 CUDA device\(s\): cuda:0 to cuda:0"),
 ])

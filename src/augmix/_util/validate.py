@@ -52,21 +52,24 @@ def number(value, name: str, low: float = -math.inf, high: float = math.inf) -> 
     return float(value)
 
 
-def device(value, name: str = "device") -> torch.device:
-    """`cpu`, `cuda` or `cuda:N`, present on this machine."""
+def device(value, name: str = "device", expected: str = "cpu, cuda or cuda:N") -> torch.device:
+    """`cpu`, `cuda` or `cuda:N`, present on this machine (`expected` lists what the caller
+    accepts, e.g. with an `auto` that it resolves itself)."""
     text = str(value)
     try:
         parsed = torch.device(value)
     except (RuntimeError, TypeError):
         parsed = None
     if parsed is None or parsed.type not in ("cpu", "cuda"):
-        raise ValueError(f"{name} must be cpu, cuda or cuda:N, got {text!r}")
+        raise ValueError(f"{name} must be {expected}, got {text!r}")
     if parsed.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise ValueError(f"{name} {text}: no CUDA device is available on this machine (use cpu)")
+            raise ValueError(f"{name} {text!r} asked for, but this machine has no CUDA device that torch "
+                             f"can use (torch {torch.__version__}); use cpu")
         if parsed.index is not None and parsed.index >= count:
-            raise ValueError(f"{name} {text}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+            raise ValueError(f"{name} {text!r} asked for, but this machine has {count} CUDA device(s): "
+                             f"cuda:0 to cuda:{count - 1}")
     return parsed
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from augmix._util import validate
 from augmix.augment.plan import check_params
 from augmix.baselines import METHODS
 from augmix.models import model_spec
@@ -32,22 +33,6 @@ RESUMABLE_OVERRIDES = ("workers", "stop_after", "eval_batch_size", "data_root", 
                        "skip_bad_images")
 # Fields that only label a run.
 LABELS = ("recipe", "description", "source")
-
-
-def _check_device(value: Any) -> None:
-    """ValueError naming `device` unless this machine can run it: auto, cpu, cuda or cuda:N."""
-    if value in ("auto", "cpu"):
-        return
-    kind, _, index = value.partition(":") if isinstance(value, str) else ("", "", "")
-    if kind != "cuda" or (index and not index.isdigit()):
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {value!r}")
-    if not torch.cuda.is_available():
-        raise ValueError(f"device {value!r} asked for, but this machine has no CUDA device that torch "
-                         f"can use (torch {torch.__version__}); use --device cpu or auto")
-    count = torch.cuda.device_count()
-    if index and int(index) >= count:
-        raise ValueError(f"device {value!r} asked for, but this machine has {count} CUDA device(s): "
-                         f"cuda:0 to cuda:{count - 1}")
 
 
 def setting(default: Any = None, help: str = "", *, choices: tuple | None = None,
@@ -158,7 +143,8 @@ class TrainConfig:
                 or not all(isinstance(p, str) and p for p in self.extra_train)):
             raise ValueError(f"extra_train must be a non-empty list of folder paths or None, "
                              f"got {self.extra_train!r}")
-        _check_device(self.device)
+        if self.device != "auto":  # auto: CUDA when this machine has it, else the CPU
+            validate.device(self.device, "device", expected="auto, cpu, cuda or cuda:N")
         if (self.mean is None) != (self.std is None):
             raise ValueError("mean and std must be given together (or neither)")
 
@@ -175,7 +161,10 @@ def load_recipe(name_or_path: str) -> dict[str, Any]:
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
             raise FileNotFoundError(f"recipe file {path} does not exist")
-        text, label = path.read_text(), str(path)
+        try:
+            text, label = path.read_text(encoding="utf-8"), str(path)
+        except (UnicodeDecodeError, IsADirectoryError) as err:
+            raise ValueError(f"recipe file {path} is not a JSON text file ({err})") from None
     elif name_or_path in recipe_names():
         text = (resources.files("augmix.train") / "recipes" / f"{name_or_path}.json").read_text()
         label = name_or_path

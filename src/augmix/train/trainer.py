@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import shutil
 import time
 import typing
 import warnings
@@ -505,6 +506,12 @@ def train(config: TrainConfig | dict, *, out: str | Path | None = None, resume: 
     # One writer per run folder: a second `augmix train --out` on it is refused at once.
     # Under torchrun only rank 0 writes (and locks) it.
     writes = os.environ.get("RANK", "0") == "0"
+    new_folder = writes and not run_dir.exists()
     with folder_lock(run_dir, wait=False, what="a training run") if writes else contextlib.nullcontext():
         _check_run_dir(run_dir, resume)
-        return Trainer(config, run_dir, resume=resume, progress=progress).run()
+        try:
+            return Trainer(config, run_dir, resume=resume, progress=progress).run()
+        except BaseException:
+            if new_folder and not (run_dir / FILENAME).exists():
+                shutil.rmtree(run_dir, ignore_errors=True)  # a run that never got going leaves nothing
+            raise
