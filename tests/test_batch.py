@@ -295,3 +295,10 @@ def test_nan_pixels_are_refused_by_name():
     x[0, 0, 3, 3] = float("nan")
     with pytest.raises(ValueError, match="x holds NaN values"):
         BatchAugMix(seed=0)(x)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("fill", [300, -1, (0, 0, 256)])
+def test_out_of_range_fill_is_refused_by_both_engines(compiled, fill):
+    with pytest.raises(ValueError, match="fill must be a grey level 0..255"):
+        BatchAugMix(seed=0, fill=fill, compiled=compiled)(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
