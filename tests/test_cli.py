@@ -64,3 +64,29 @@ def test_ctrl_c_before_the_first_checkpoint_says_to_start_again(tmp_path, monkey
     monkeypatch.setattr(train_cli, "train", interrupted)
     assert cli.main(["train", "--data", "synthetic", "--out", str(tmp_path / "r")]) == 130
     assert "no checkpoint was written: run the same command again" in capsys.readouterr().err
+
+
+def test_status_messages_of_the_library_reach_stderr(capsys):
+    import logging
+
+    cli._show_status_messages()
+    cli._show_status_messages()  # once only, however often main runs
+    logging.getLogger("augmix").info("compiling something")
+    assert capsys.readouterr().err == "augmix: compiling something\n"
+
+
+def test_a_first_compile_is_announced(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from augmix.augment import cpu_kernel
+
+    monkeypatch.setattr(cpu_kernel, "__file__", str(tmp_path / "cpu_kernel.py"))  # no compiled cache here
+    with caplog.at_level(logging.INFO, logger="augmix"):
+        cpu_kernel._announce_first_compile.__wrapped__()
+    assert "compiling the CPU kernel of BatchAugMix" in caplog.text
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "cpu_kernel_numba.mix_rows-1.py311.nbi").write_bytes(b"")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="augmix"):
+        cpu_kernel._announce_first_compile.__wrapped__()
+    assert caplog.text == ""

@@ -21,8 +21,11 @@ caches it on disk for later processes.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import logging
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -43,7 +46,18 @@ def available() -> bool:
 
 def compiled() -> ModuleType:
     """The compiled kernel (`mix_rows`, `unit_rows`): imports numba on first use."""
+    _announce_first_compile()
     return importlib.import_module("augmix.augment.cpu_kernel_numba")
+
+
+@functools.cache
+def _announce_first_compile() -> None:
+    # numba keeps compiled code beside the module (__pycache__/*.nbi); without it the first
+    # batch waits while the kernel compiles, which a user should hear about.
+    cache = Path(__file__).with_name("__pycache__")
+    if not any(cache.glob("cpu_kernel_numba.*.nbi")):
+        logging.getLogger("augmix").info(
+            "compiling the CPU kernel of BatchAugMix (once, about half a minute; cached afterwards)")
 
 
 # Where each geometric op puts its parameter in the affine matrix (a0 a1 a2 a3 a4 a5).

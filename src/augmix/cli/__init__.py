@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -50,11 +51,34 @@ def _one_line(err: BaseException) -> str:
     return text if len(text) <= 1000 else text[:997] + "..."
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (it may be replaced, e.g. in tests)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _):
+        pass
+
+
+def _show_status_messages() -> None:
+    """The library's status messages (logger "augmix", e.g. a first-use compile) on stderr."""
+    logger = logging.getLogger("augmix")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("augmix: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand. A package error, a bad argument or an unusable file ends as one
     line on stderr and exit code 2; Ctrl-C as one line (and how to resume) and code 130."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    _show_status_messages()
     command = importlib.import_module(f"augmix.cli.{args.command}")
     try:
         return command.run(args) or 0
