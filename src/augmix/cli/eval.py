@@ -34,12 +34,16 @@ def add_arguments(parser) -> None:
     models.add_argument("--num-classes", type=int, default=None, metavar="N",
                         help="the model's classes (default: 10 for synthetic and cifar10, 100 for "
                              "cifar100, 1000 for an image folder)")
-    models.add_argument("--mean", type=float, nargs="+", default=None, help="per-channel mean")
-    models.add_argument("--std", type=float, nargs="+", default=None, help="per-channel std")
+    models.add_argument("--mean", type=float, nargs="+", default=None,
+                        help="per-channel mean the model expects (default: 0.5 0.5 0.5 for synthetic "
+                             "and CIFAR; 0.485 0.456 0.406 for an image folder)")
+    models.add_argument("--std", type=float, nargs="+", default=None,
+                        help="per-channel std (default: 0.5 0.5 0.5 for synthetic and CIFAR; "
+                             "0.229 0.224 0.225 for an image folder)")
     parser.add_argument("--data", default=None,
                         help="clean test set, as `augmix train --data`: synthetic | cifar10 | cifar100 | "
                              "FOLDER holding val/ (or the ImageNet-style val tree itself) (default: the "
-                             "run's training data)")
+                             "run's training data; synthetic for the other models)")
     parser.add_argument("--data-root", default=None,
                         help="folder holding CIFAR (default: the run's, else $AUGMIX_CACHE/cifar)")
     parser.add_argument("--corrupted", default="generate",
