@@ -6,6 +6,7 @@ the caller spells it (`seed` in Python, `--seed` on the command line), and what 
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from numbers import Real
@@ -50,6 +51,17 @@ def number(value, name: str, low: float = -math.inf, high: float = math.inf) -> 
         bounds = "" if (low, high) == (-math.inf, math.inf) else f" in [{low:g}, {high:g}]"
         raise ValueError(f"{name} must be a finite number{bounds}, got {value!r}")
     return float(value)
+
+
+def json_object(text: str, name: str, expected: str = "a JSON object") -> dict:
+    """The JSON object in `text`; ValueError naming `name` when it is not valid JSON or not an object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{name} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be {expected}")
+    return value
 
 
 def device(value, name: str = "device", expected: str = "cpu, cuda or cuda:N") -> torch.device:

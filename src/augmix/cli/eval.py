@@ -11,11 +11,39 @@ from augmix.evaluation.results import ResultsRecord
 def add_arguments(parser) -> None:
     from augmix.cli import add_old_spelling
 
-    parser.add_argument("checkpoint", help="a run folder written by `augmix train`, or a checkpoint file")
+    parser.add_argument("checkpoint", nargs="?", default=None,
+                        help="a run folder written by `augmix train`, or a checkpoint file (or give "
+                             "exactly one of --model-file, --model, --arch instead)")
+    models = parser.add_argument_group(
+        "other models", "a model not written by `augmix train`; its normalization defaults to the "
+        "data set's: mean = std = 0.5 per channel for synthetic and CIFAR (as the official AugMix "
+        "cifar.py), ImageNet's mean and std for an image folder")
+    models.add_argument("--model-file", default=None, metavar="FILE",
+                        help="a TorchScript module (torch.jit.save) or a torch.export program "
+                             "(torch.export.save), tried in that order")
+    models.add_argument("--model", default=None, metavar="MODULE:FUNCTION",
+                        help="call FUNCTION of MODULE (on PYTHONPATH or in the current folder), "
+                             "which must return an nn.Module")
+    models.add_argument("--model-kwargs", default=None, metavar="JSON",
+                        help="keyword arguments for --model's function, a JSON object")
+    models.add_argument("--arch", default=None, metavar="NAME",
+                        help="a registered architecture (augmix.models.list_models()) for --weights")
+    models.add_argument("--weights", default=None, metavar="FILE",
+                        help="its state dict (torch.load weights_only): ours, or the official AugMix "
+                             "WRN / ResNet-50 layout; `module.` prefix and a state_dict entry allowed")
+    models.add_argument("--num-classes", type=int, default=None, metavar="N",
+                        help="the model's classes (default: 10 for synthetic and cifar10, 100 for "
+                             "cifar100, 1000 for an image folder)")
+    models.add_argument("--mean", type=float, nargs="+", default=None,
+                        help="per-channel mean the model expects (default: 0.5 0.5 0.5 for synthetic "
+                             "and CIFAR; 0.485 0.456 0.406 for an image folder)")
+    models.add_argument("--std", type=float, nargs="+", default=None,
+                        help="per-channel std (default: 0.5 0.5 0.5 for synthetic and CIFAR; "
+                             "0.229 0.224 0.225 for an image folder)")
     parser.add_argument("--data", default=None,
                         help="clean test set, as `augmix train --data`: synthetic | cifar10 | cifar100 | "
                              "FOLDER holding val/ (or the ImageNet-style val tree itself) (default: the "
-                             "run's training data)")
+                             "run's training data; synthetic for the other models)")
     parser.add_argument("--data-root", default=None,
                         help="folder holding CIFAR (default: the run's, else $AUGMIX_CACHE/cifar)")
     parser.add_argument("--corrupted", default="generate",
@@ -53,22 +81,33 @@ def run(args) -> int:
     validate.seed(args.seed, "--seed")
     validate.integer(args.batch_size, "--batch-size")
     validate.optional_integer(args.test_subset, "--test-subset")
-    checkpoint = Path(args.checkpoint)
-    out = validate.out_file(args.out) if args.out else (
-        checkpoint / "results.json" if checkpoint.is_dir() else Path("results.json"))
-    model, meta = load_model(args.checkpoint, device=args.device)
-    dataset, data, verify = _data_of_run(args, meta)
-    clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.test_subset)
+    source = _model_source(args)
+    if source is None:
+        checkpoint = Path(args.checkpoint)
+        out = validate.out_file(args.out) if args.out else (
+            checkpoint / "results.json" if checkpoint.is_dir() else Path("results.json"))
+        model, meta = load_model(args.checkpoint, device=args.device)
+        dataset, data, verify = _data_of_run(args, meta)
+        clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.test_subset)
+        name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
+        model_meta = {"checkpoint": str(checkpoint), "model": meta["model"]}
+    else:
+        out = validate.out_file(args.out) if args.out else Path("results.json")
+        dataset, data, verify = _data_of_run(args, {})
+        model, meta = _other_model(args, source, dataset)
+        clean = eval_sources.clean_test_set(data, dataset, verify=verify, limit=args.test_subset)
+        _probe(args, model, meta, clean)
+        name = args.name or meta.pop("name")
+        model_meta = {"model": meta["model"], "model_source": meta["model_source"]}
     names = eval_sources.corruption_names(args.corruptions, args.extra)
     corrupted, total = eval_sources.corrupted_sets(
         args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
         eval_transform=args.eval_transform)
-    name = args.name or (checkpoint.name if checkpoint.is_dir() else checkpoint.parent.name)
     record = evaluate(model, clean.images, clean.labels, corrupted, name=name, dataset=dataset,
                       mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
                       device=args.device, total_sets=total,
-                      meta={"command": shlex.join(["augmix", "eval"] + sys.argv[2:]),
-                            "checkpoint": str(checkpoint), "seed": args.seed, "model": meta["model"],
+                      meta={"command": shlex.join(["augmix", "eval"] + sys.argv[2:]), **model_meta,
+                            "seed": args.seed,
                             "corruption_source": eval_sources.source_kind(args.corrupted),
                             "eval_transform": args.eval_transform if dataset == "imagenet" else None})
     record.to_json(out)
@@ -80,6 +119,78 @@ def summary_line(record: ResultsRecord) -> str:
     mce = record.summary.get("mean_corruption_error")
     return (f"{record.name}: clean error {100 * record.clean['error']:.2f}%"
             + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else ""))
+
+
+_OTHER_FLAGS = ("model_kwargs", "weights", "num_classes", "mean", "std")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _model_source(args) -> str | None:
+    """Which model source the flags name: None for a training run, else model_file, model or
+    arch; exactly one must be given, with only the flags that belong to it."""
+    given = [dest for dest in ("checkpoint", "model_file", "model", "arch") if getattr(args, dest) is not None]
+    if len(given) != 1:
+        names = ["RUN_DIR" if d == "checkpoint" else _flag(d) for d in given]
+        raise ValueError("give exactly one model: RUN_DIR (an `augmix train` run), --model-file, "
+                         "--model or --arch" + (f"; got {' and '.join(names)}" if names else ""))
+    source = given[0]
+    if source == "checkpoint":
+        extra = [_flag(d) for d in _OTHER_FLAGS if getattr(args, d) is not None]
+        if extra:
+            raise ValueError(f"{extra[0]} is for --model-file, --model or --arch; a training run "
+                             f"knows its model, classes and normalization")
+        return None
+    if args.model_kwargs is not None and source != "model":
+        raise ValueError("--model-kwargs goes with --model MODULE:FUNCTION")
+    if (args.weights is None) == (source == "arch"):
+        raise ValueError("--arch NAME and --weights FILE go together")
+    if (args.mean is None) != (args.std is None):
+        raise ValueError("--mean and --std go together")
+    validate.optional_integer(args.num_classes, "--num-classes", low=2)
+    for flag, values in (("--mean", args.mean), ("--std", args.std)):
+        for value in values or ():
+            validate.number(value, flag, low=1e-12 if flag == "--std" else -1e6, high=1e6)
+    return source
+
+
+def _other_model(args, source: str, dataset: str):
+    """The model of --model-file / --model / --arch on args.device, and what the record says
+    about it."""
+    from pathlib import Path
+
+    from augmix.evaluation import model_sources
+
+    num_classes = args.num_classes or model_sources.NUM_CLASSES[dataset]
+    mean, std = (args.mean, args.std) if args.mean else model_sources.default_normalization(dataset)
+    if source == "model_file":
+        model, what = model_sources.load_model_file(args.model_file), f"--model-file {args.model_file}"
+        described, name = str(args.model_file), Path(args.model_file).stem
+    elif source == "model":
+        model, what = model_sources.load_callable(args.model, args.model_kwargs), f"--model {args.model}"
+        described, name = args.model, args.model.rpartition(":")[2]
+    else:
+        model = model_sources.load_weights(args.arch, args.weights, num_classes)
+        what, described, name = f"--arch {args.arch}", args.arch, Path(args.weights).stem
+    return model.to(args.device), {
+        "model": described, "name": name, "what": what, "dataset": dataset, "mean": list(mean),
+        "std": list(std), "model_source": {"kind": source, "value": getattr(args, source),
+                                           "weights": args.weights, "num_classes": num_classes}}
+
+
+def _probe(args, model, meta: dict, clean) -> None:
+    """Refuse, before evaluating, labels beyond the model's classes and a model that fails on
+    (or answers with the wrong shape for) one tiny batch of the test images."""
+    from augmix.evaluation import model_sources
+
+    num_classes = meta["model_source"]["num_classes"]
+    if len(clean.labels) and int(clean.labels.max()) >= num_classes:
+        raise ValueError(f"--num-classes {num_classes}: the {meta['dataset']} test labels go up to "
+                         f"{int(clean.labels.max())}")
+    model_sources.probe(model, clean.images, num_classes, mean=meta["mean"], std=meta["std"],
+                        device=args.device, what=meta["what"])
 
 
 def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:

@@ -171,12 +171,7 @@ def load_recipe(name_or_path: str) -> dict[str, Any]:
     else:
         raise ValueError(f"unknown recipe {name_or_path!r}; expected one of {recipe_names()} "
                          f"or a path to a .json file")
-    try:
-        recipe = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"recipe {label} is not valid JSON: {err}") from None
-    if not isinstance(recipe, dict):
-        raise ValueError(f"recipe {label} must be a JSON object of TrainConfig fields")
+    recipe = validate.json_object(text, f"recipe {label}", "a JSON object of TrainConfig fields")
     recipe.setdefault("recipe", label)
     return recipe
 

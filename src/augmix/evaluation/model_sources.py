@@ -1,0 +1,242 @@
+"""Models to evaluate that `augmix train` did not write: a TorchScript or torch.export file,
+a user's `module:function`, or a state dict for a registered architecture.
+
+Each loader returns an `nn.Module` on the CPU or raises a ValueError (or FileNotFoundError)
+whose one line names the flag and the file or name at fault. `probe` then runs one tiny
+batch, so that a model with the wrong class count or input size is refused before
+anything is evaluated or written.
+
+State dicts may come in the official AugMix code's layouts: `cifar.py`'s Wide ResNet
+(`block1.layer.0.*`, `conv_shortcut`, a final `bn1`) is renamed to ours; its ImageNet
+ResNet-50 is torchvision's, whose names ours already use. A DataParallel `module.` prefix
+and a `state_dict` / `model_state` wrapper are removed first.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from augmix._util import validate
+from augmix._util.convert import mean_std, nhwc_to_nchw, normalize, to_unit_float
+from augmix.models import WideResNet, create_model
+
+# Classes and normalization of each data set, as `augmix eval --data` names it; the CIFAR
+# entries (and the synthetic set, trained alike) use the official cifar.py's mean = std = 0.5.
+NUM_CLASSES = {"synthetic": 10, "cifar10": 10, "cifar100": 100, "imagenet": 1000}
+
+
+def default_normalization(dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) that models of `dataset` are usually trained with."""
+    from augmix.data.sources import HALF, IMAGENET_MEAN, IMAGENET_STD
+    return (IMAGENET_MEAN, IMAGENET_STD) if dataset == "imagenet" else (HALF, HALF)
+
+
+def _first_line(err: BaseException) -> str:
+    return f"{type(err).__name__}: {(str(err).strip().splitlines() or [''])[0][:200]}"
+
+
+def _existing_file(path: str | os.PathLike, flag: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{flag} {path}: no such file")
+    return path
+
+
+class _Exported(nn.Module):
+    """An exported program's module: its graph keeps the mode it was exported in, and its
+    `eval()` / `train()` raise, so this wrapper makes them no-ops for the evaluator."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.exported = module
+
+    def train(self, mode: bool = True) -> _Exported:
+        self.training = mode
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.exported(x)
+
+
+def load_model_file(path: str | os.PathLike, flag: str = "--model-file") -> nn.Module:
+    """A TorchScript module (`torch.jit.save`), else a torch.export program
+    (`torch.export.save`), tried in that order."""
+    path = _existing_file(path, flag)
+    try:
+        return torch.jit.load(str(path), map_location="cpu")
+    except Exception as err:  # not TorchScript: RuntimeError from the zip reader, and others
+        script_error = err
+    export_logger = logging.getLogger("torch.export")
+    level = export_logger.level
+    export_logger.setLevel(logging.CRITICAL)  # it logs a traceback before raising
+    try:
+        return _Exported(torch.export.load(str(path)).module())
+    except Exception as err:
+        export_error = err
+    finally:
+        export_logger.setLevel(level)
+    hint = ""
+    if zipfile.is_zipfile(path) and any(name.endswith("/data.pkl") for name in zipfile.ZipFile(path).namelist()):
+        hint = ("; it looks like a torch.save file: pass a state dict as --arch NAME --weights FILE, "
+                "or an `augmix train` checkpoint as the positional argument")
+    raise ValueError(f"{flag} {path} is neither a TorchScript module (torch.jit.load: "
+                     f"{_first_line(script_error)}) nor a torch.export program (torch.export.load: "
+                     f"{_first_line(export_error)}){hint}")
+
+
+def load_callable(spec: str, kwargs_json: str | None = None, flag: str = "--model") -> nn.Module:
+    """`module:function` imported (from sys.path or the current folder) and called with the
+    JSON object `kwargs_json` as keyword arguments; it must return an nn.Module."""
+    module_name, _, function_name = str(spec).partition(":")
+    if not module_name or not function_name or not function_name.isidentifier():
+        raise ValueError(f"{flag} {spec!r}: expected MODULE:FUNCTION, e.g. mymodels:build_net")
+    kwargs = {} if kwargs_json is None else validate.json_object(
+        kwargs_json, f"--model-kwargs {kwargs_json!r}", "a JSON object of keyword arguments")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())  # `augmix` as an installed script does not search the current folder
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and module_name.startswith(err.name):
+            raise ValueError(f"{flag} {spec}: no module {module_name!r} on PYTHONPATH or in the "
+                             f"current folder {os.getcwd()}") from None
+        raise ValueError(f"{flag} {spec}: importing {module_name!r} failed: {_first_line(err)}") from None
+    except Exception as err:
+        raise ValueError(f"{flag} {spec}: importing {module_name!r} failed: {_first_line(err)}") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        names = sorted(name for name, value in vars(module).items()
+                       if callable(value) and not name.startswith("_"))[:8]
+        raise ValueError(f"{flag} {spec}: module {module_name!r} has no function {function_name!r}"
+                         f" (it has {names or 'no public callables'})")
+    try:
+        model = function(**kwargs)
+    except Exception as err:
+        raise ValueError(f"{flag} {spec}: calling {function_name}(**{kwargs}) failed: {_first_line(err)}") from None
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{flag} {spec}: {function_name}() returned a {type(model).__name__}, "
+                         f"not a torch.nn.Module")
+    return model
+
+
+# ----------------------------------------------------------------------------- state dicts
+
+def read_state_dict(path: str | os.PathLike, flag: str = "--weights") -> dict[str, torch.Tensor]:
+    """The tensors of a weights-only file: a bare state dict, or a dict holding one as
+    `state_dict` (the official AugMix code) or `model_state` (`augmix train`); a DataParallel
+    `module.` prefix removed."""
+    path = _existing_file(path, flag)
+    import pickle
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"{flag} {path} is not a weights-only file: it holds Python objects besides "
+                         f"tensors, which torch.load(weights_only=True) refuses to run "
+                         f"({_first_line(err)[:120]}); save model.state_dict() instead") from None
+    except Exception as err:
+        raise ValueError(f"{flag} {path} is not a readable torch.save file: {_first_line(err)}") from None
+    if isinstance(payload, dict):
+        for key in ("state_dict", "model_state"):
+            if isinstance(payload.get(key), dict):
+                payload = payload[key]
+                break
+    if not (isinstance(payload, dict) and payload
+            and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in payload.items())):
+        found = sorted(map(str, payload))[:6] if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{flag} {path} holds no state dict (a dict of tensors, bare or as its "
+                         f"'state_dict' / 'model_state' entry); found {found}")
+    if all(key.startswith("module.") for key in payload):
+        payload = {key[len("module."):]: value for key, value in payload.items()}
+    return payload
+
+
+_OFFICIAL_WRN_BLOCK = re.compile(r"(block[123])\.layer\.(\d+)\.(.+)")
+
+
+def _from_official_wrn(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename the official cifar.py Wide ResNet's keys to ours: its NetworkBlock's `.layer`
+    level goes, its `conv_shortcut` (`convShortcut` in older copies) is our `shortcut`, and
+    its final `bn1` our `bn`. Both compute the same function (the shortcut takes the
+    pre-activated input in both; its avg_pool2d(8) is our global pool at 32 px)."""
+    renamed = {}
+    for key, value in state.items():
+        match = _OFFICIAL_WRN_BLOCK.fullmatch(key)
+        if match:
+            rest = re.sub(r"^(conv_shortcut|convShortcut)\.", "shortcut.", match[3])
+            key = f"{match[1]}.{match[2]}.{rest}"
+        elif key.startswith("bn1."):
+            key = "bn." + key[len("bn1."):]
+        renamed[key] = value
+    return renamed
+
+
+def to_our_layout(model: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`state` with keys renamed to `model`'s where it is in a known official layout."""
+    if isinstance(model, WideResNet) and any(_OFFICIAL_WRN_BLOCK.fullmatch(key) for key in state):
+        return _from_official_wrn(state)
+    return state  # ours, or torchvision's ResNet names, which our ResNets share
+
+
+def load_weights(arch: str, weights: str | os.PathLike, num_classes: int,
+                 flag: str = "--weights") -> nn.Module:
+    """Registered architecture `arch` with `num_classes` classes, holding the state dict of
+    `weights` (ours or a known official layout); every key must match, with its shape."""
+    try:
+        model = create_model(arch, num_classes)
+    except ValueError as err:
+        raise ValueError(f"--arch {arch}: {err}") from None
+    state = to_our_layout(model, read_state_dict(weights, flag))
+    expected = model.state_dict()
+    # BatchNorm's step counter is not used in evaluation; old checkpoints lack it.
+    missing = sorted(k for k in expected if k not in state and not k.endswith("num_batches_tracked"))
+    unexpected = sorted(k for k in state if k not in expected)
+    if missing or unexpected:
+        raise ValueError(
+            f"{flag} {weights}: its keys are not a {arch!r} layout this package recognises (ours, or "
+            f"for Wide ResNets and ResNet-50 the official AugMix code's): {len(missing)} missing "
+            f"{missing[:4]}, {len(unexpected)} unexpected {unexpected[:4]}")
+    wrong = [(k, tuple(v.shape), tuple(expected[k].shape)) for k, v in state.items()
+             if v.shape != expected[k].shape]
+    if wrong:
+        key, got, want = wrong[0]
+        raise ValueError(f"{flag} {weights}: {len(wrong)} tensor(s) of another shape than {arch!r} "
+                         f"with {num_classes} classes has, first {key} {got} instead of {want}"
+                         f" (another --num-classes or architecture?)")
+    model.load_state_dict({**{k: v for k, v in expected.items() if k not in state}, **state})
+    return model
+
+
+# ----------------------------------------------------------------------------- probe
+
+@torch.no_grad()
+def probe(model: nn.Module, images: np.ndarray, num_classes: int, *, mean: Sequence[float],
+          std: Sequence[float], device: str | torch.device = "cpu", what: str = "the model") -> None:
+    """Run `model` (in eval mode) on a batch of the first two uint8 NHWC `images`: ValueError
+    when it raises, or does not return one row of `num_classes` logits per image."""
+    checked = mean_std(mean, std)
+    if checked is None or len(checked[0]) != images.shape[-1]:
+        raise ValueError(f"--mean and --std must have one entry per channel ({images.shape[-1]}), "
+                         f"got {list(mean)} and {list(std)}")
+    batch = torch.from_numpy(np.array(images[:2]))
+    batch = normalize(to_unit_float(nhwc_to_nchw(batch)), *(v.view(1, -1, 1, 1) for v in checked)).to(device)
+    model.eval()
+    try:
+        out = model(batch)
+    except Exception as err:
+        raise ValueError(f"{what} fails on a batch of shape {tuple(batch.shape)} (N, C, H, W): "
+                         f"{_first_line(err)}") from None
+    if not isinstance(out, torch.Tensor) or out.shape != (len(batch), num_classes):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"{what} returns {got} for {len(batch)} images; expected ({len(batch)}, "
+                         f"{num_classes}) logits, one per class (set --num-classes if the data set's "
+                         f"default is not the model's)")
