@@ -16,6 +16,9 @@ from augmix.evaluation.model_sources import load_weights
 from augmix.evaluation.sources import clean_test_set
 from augmix.models import create_model
 
+# TorchScript is what users have and what --model-file reads; torch deprecates its API, not this.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")
+
 # A user's model file: the small CNN every source below serves, and builders that fail.
 USER_MODULE = '''
 import torch
