@@ -24,8 +24,8 @@ def integer(value, name: str, low: int = 1, high: int = MAX_INT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an int, got {value!r}")
     if not low <= value <= high:
-        top = "2**63 - 1" if high == MAX_INT else str(high)
-        raise ValueError(f"{name} must be an int from {low} to {top}, got {value}")
+        bounds = f">= {low} (below 2**63)" if high == MAX_INT else f"from {low} to {high}"
+        raise ValueError(f"{name} must be an int {bounds}, got {value}")
     return value
 
 

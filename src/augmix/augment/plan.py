@@ -217,10 +217,6 @@ def sample_batch_plan(generator: torch.Generator, n: int, image_size: tuple[int,
                      pair[:, 0].float().cpu())
 
 
-def check_seed(seed: int | None) -> int | None:
-    return validate.seed(seed, optional=True)
-
-
 def _worker():
     info = torch.utils.data.get_worker_info()
     return None if info is None else (info.id, info.seed)
@@ -248,7 +244,7 @@ class ProcessGenerator:
     def __init__(self, seed: int | None = None, kind: str = "numpy"):
         if kind not in ("numpy", "torch"):
             raise ValueError(f"kind must be 'numpy' or 'torch', got {kind!r}")
-        self.seed, self.kind = check_seed(seed), kind
+        self.seed, self.kind = validate.seed(seed, optional=True), kind
         self._key, self._generator = None, None
 
     def _make(self, worker):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -117,19 +116,12 @@ class TrainConfig:
     def validate(self) -> None:
         """ValueError naming the first bad field."""
         model_spec(self.model)
-        ints = {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "workers": 0, "seed": 0}
-        for name, low in ints.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**63:
-                raise ValueError(f"{name} must be an int >= {low} (and below 2**63), got {value!r}")
+        for name, low in {"epochs": 1, "batch_size": 1, "eval_batch_size": 1, "workers": 0, "seed": 0}.items():
+            validate.integer(getattr(self, name), name, low)
         for name in ("train_subset", "test_subset", "stop_after"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be an int >= 1 or None, got {value!r}")
+            validate.optional_integer(getattr(self, name), name)
         for name in ("lr", "weight_decay", "momentum", "lr_min", "jsd_lambda"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            validate.number(getattr(self, name), name, low=0)
         if self.lr == 0:
             raise ValueError("lr must be > 0")
         for f in dataclasses.fields(self):
