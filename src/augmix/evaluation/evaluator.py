@@ -80,12 +80,28 @@ class Predictions:
         return metrics.confidence_and_correct(self.probs, self.labels)
 
 
+def per_channel(mean: Sequence[float], std: Sequence[float], channels: int,
+                names: str = "mean and std") -> tuple[torch.Tensor, torch.Tensor]:
+    """Checked (mean, std) as (1, C, 1, 1) tensors with exactly one entry per image channel."""
+    checked = mean_std(mean, std)
+    if checked is None or len(checked[0]) != channels:
+        raise ValueError(f"{names} must have one entry per channel ({channels}), "
+                         f"got mean={mean!r} std={std!r}")
+    return checked[0].view(1, -1, 1, 1), checked[1].view(1, -1, 1, 1)
+
+
+def model_input(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor,
+                device: torch.device | str) -> torch.Tensor:
+    """uint8 (N, H, W, C) images as the model's normalized float (N, C, H, W) batch on `device`."""
+    batch = torch.from_numpy(np.array(images)).to(device)  # np.array: a writable copy
+    return normalize(to_unit_float(nhwc_to_nchw(batch)), mean.to(device), std.to(device))
+
+
 def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch.Tensor,
              device: torch.device, timer: Throughput) -> Iterator[torch.Tensor]:
     for start in range(0, len(images), batch_size):
         t0 = time.perf_counter()
-        batch = torch.from_numpy(np.array(images[start:start + batch_size]))  # a writable copy
-        batch = normalize(to_unit_float(nhwc_to_nchw(batch.to(device))), mean, std)
+        batch = model_input(images[start:start + batch_size], mean, std, device)
         timer.loader_s += time.perf_counter() - t0
         yield batch
 
@@ -108,11 +124,7 @@ def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
         raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
     validate.integer(batch_size, "batch_size")
     device = validate.device(device)
-    checked = mean_std(mean, std)
-    if checked is None or len(checked[0]) != images.shape[-1]:
-        raise ValueError(f"mean and std must have one entry per channel ({images.shape[-1]}), "
-                         f"got mean={mean!r} std={std!r}")
-    mean_t, std_t = (v.to(device).view(1, -1, 1, 1) for v in checked)
+    mean_t, std_t = (v.to(device) for v in per_channel(mean, std, images.shape[-1]))
     timer = timer if timer is not None else Throughput()
     model.eval()
     outputs = []

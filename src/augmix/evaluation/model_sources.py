@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from augmix._util import validate
-from augmix._util.convert import mean_std, nhwc_to_nchw, normalize, to_unit_float
+from augmix.evaluation.evaluator import model_input, per_channel
 from augmix.models import WideResNet, create_model
 
 # Classes and normalization of each data set, as `augmix eval --data` names it; the CIFAR
@@ -223,12 +223,7 @@ def probe(model: nn.Module, images: np.ndarray, num_classes: int, *, mean: Seque
           std: Sequence[float], device: str | torch.device = "cpu", what: str = "the model") -> None:
     """Run `model` (in eval mode) on a batch of the first two uint8 NHWC `images`: ValueError
     when it raises, or does not return one row of `num_classes` logits per image."""
-    checked = mean_std(mean, std)
-    if checked is None or len(checked[0]) != images.shape[-1]:
-        raise ValueError(f"--mean and --std must have one entry per channel ({images.shape[-1]}), "
-                         f"got {list(mean)} and {list(std)}")
-    batch = torch.from_numpy(np.array(images[:2]))
-    batch = normalize(to_unit_float(nhwc_to_nchw(batch)), *(v.view(1, -1, 1, 1) for v in checked)).to(device)
+    batch = model_input(images[:2], *per_channel(mean, std, images.shape[-1], "--mean and --std"), device)
     model.eval()
     try:
         out = model(batch)
