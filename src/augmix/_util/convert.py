@@ -44,13 +44,18 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype == torch.uint8 else x.clamp(0, 1).mul(255).round_().to(torch.uint8)
 
 
-def image_to_tensor(image) -> torch.Tensor:
-    """A PIL image or an HxW / HxWxC uint8 array -> float32 CxHxW in [0, 1] (torchvision's
-    ToTensor)."""
+def image_to_uint8_tensor(image) -> torch.Tensor:
+    """A PIL image or an HxW / HxWxC uint8 array -> uint8 CxHxW tensor (its own copy)."""
     array = np.asarray(image)
     if array.ndim == 2:
         array = array[:, :, None]
-    return to_unit_float(hwc_to_chw(torch.from_numpy(array.copy())))
+    return hwc_to_chw(torch.from_numpy(array.copy()))
+
+
+def image_to_tensor(image) -> torch.Tensor:
+    """A PIL image or an HxW / HxWxC uint8 array -> float32 CxHxW in [0, 1] (torchvision's
+    ToTensor)."""
+    return to_unit_float(image_to_uint8_tensor(image))
 
 
 def mean_std(mean: Sequence[float] | None, std: Sequence[float] | None

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from augmix._util.convert import hwc_to_chw
 from augmix._util.convert import image_to_tensor as to_tensor
+from augmix._util.convert import image_to_uint8_tensor
 from augmix.augment.batch import BatchAugMix
 from augmix.baselines.adversarial import pgd_attack
 from augmix.baselines.autoaugment import AutoAugment as AutoAugmentPolicy
@@ -87,10 +87,6 @@ class ImagePipeline:
 
 def _unchanged(image):
     return image
-
-
-def _to_uint8_tensor(image) -> torch.Tensor:
-    return hwc_to_chw(torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()))
 
 
 def _seeded(images, setup: ImageSetup, policy: ImageFn | None, finish: Callable) -> SeededTransform:
@@ -238,7 +234,7 @@ class AugMix(Method):
 
     def image_transform(self, images, setup):
         if self.on_device:  # crop and flip only; AugMix runs per batch
-            geometric = _seeded(images, setup, None, _to_uint8_tensor)
+            geometric = _seeded(images, setup, None, image_to_uint8_tensor)
             return geometric, [geometric]
         geometric = _seeded(images, setup, None, _unchanged)
         mixed = AugMixDataset(geometric, to_tensor, jsd=self.jsd, severity=self.severity,
