@@ -222,6 +222,12 @@ def _worker():
     return None if info is None else (info.id, info.seed)
 
 
+def mixed_seed(*keys: int) -> int:
+    """One seed in [0, 2**63) from several non-negative ints (SeedSequence mixes them), for a
+    generator that must differ for every combination of the keys."""
+    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 class ProcessGenerator:
     """The generator of a random transform, made on first use in each process.
 
@@ -257,7 +263,7 @@ class ProcessGenerator:
         if worker is None:
             entropy = self.seed
         else:
-            entropy = np.random.SeedSequence([self.seed, *worker]).generate_state(1, np.uint64)[0] >> 1
+            entropy = mixed_seed(self.seed, *worker)
         if self.kind == "numpy":
             return np.random.default_rng(int(entropy))
         return torch.Generator().manual_seed(int(entropy))

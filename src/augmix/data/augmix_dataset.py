@@ -11,6 +11,7 @@ from augmix._util.convert import nhwc_to_nchw
 from augmix.augment.augmix import AugMix, as_pil
 from augmix.augment.batch import BatchAugMix
 from augmix.augment.ops.pil import Fill
+from augmix.augment.plan import mixed_seed
 from augmix.data.seeded import EpochSeeded
 
 
@@ -78,8 +79,7 @@ class AugMixDataset(EpochSeeded):
         if self.seed is None:
             generator.seed()
         else:
-            state = np.random.SeedSequence([self.seed, self.epoch, *map(int, indices)])
-            generator.manual_seed(int(state.generate_state(1, np.uint64)[0] >> np.uint64(1)))
+            generator.manual_seed(mixed_seed(self.seed, self.epoch, *map(int, indices)))
         labels = [label for _, label in samples]
         if not self.jsd:
             return list(zip(self.batch_augmix(images, generator), labels))
