@@ -23,6 +23,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def flag(dest: str) -> str:
+    """The command-line spelling of an argument's `dest`: test_subset -> --test-subset."""
+    return "--" + dest.replace("_", "-")
+
+
 def add_old_spelling(parser, old: str, dest: str, **options) -> None:
     """Accept `old`, a flag's former name, as a spelling of `dest`, hidden from --help."""
     parser.add_argument(old, dest=dest, **options, help=argparse.SUPPRESS, default=argparse.SUPPRESS)

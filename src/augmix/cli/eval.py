@@ -4,13 +4,12 @@ from __future__ import annotations
 import torch
 
 from augmix._util import validate
+from augmix.cli import add_old_spelling, flag
 from augmix.evaluation.evaluator import evaluate
 from augmix.evaluation.results import ResultsRecord
 
 
 def add_arguments(parser) -> None:
-    from augmix.cli import add_old_spelling
-
     parser.add_argument("checkpoint", nargs="?", default=None,
                         help="a run folder written by `augmix train`, or a checkpoint file (or give "
                              "exactly one of --model-file, --model, --arch instead)")
@@ -124,21 +123,17 @@ def summary_line(record: ResultsRecord) -> str:
 _OTHER_FLAGS = ("model_kwargs", "weights", "num_classes", "mean", "std")
 
 
-def _flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
 def _model_source(args) -> str | None:
     """Which model source the flags name: None for a training run, else model_file, model or
     arch; exactly one must be given, with only the flags that belong to it."""
     given = [dest for dest in ("checkpoint", "model_file", "model", "arch") if getattr(args, dest) is not None]
     if len(given) != 1:
-        names = ["RUN_DIR" if d == "checkpoint" else _flag(d) for d in given]
+        names = ["RUN_DIR" if d == "checkpoint" else flag(d) for d in given]
         raise ValueError("give exactly one model: RUN_DIR (an `augmix train` run), --model-file, "
                          "--model or --arch" + (f"; got {' and '.join(names)}" if names else ""))
     source = given[0]
     if source == "checkpoint":
-        extra = [_flag(d) for d in _OTHER_FLAGS if getattr(args, d) is not None]
+        extra = [flag(d) for d in _OTHER_FLAGS if getattr(args, d) is not None]
         if extra:
             raise ValueError(f"{extra[0]} is for --model-file, --model or --arch; a training run "
                              f"knows its model, classes and normalization")
@@ -150,9 +145,9 @@ def _model_source(args) -> str | None:
     if (args.mean is None) != (args.std is None):
         raise ValueError("--mean and --std go together")
     validate.optional_integer(args.num_classes, "--num-classes", low=2)
-    for flag, values in (("--mean", args.mean), ("--std", args.std)):
+    for name, values in (("--mean", args.mean), ("--std", args.std)):
         for value in values or ():
-            validate.number(value, flag, low=1e-12 if flag == "--std" else -1e6, high=1e6)
+            validate.number(value, name, low=1e-12 if name == "--std" else -1e6, high=1e6)
     return source
 
 

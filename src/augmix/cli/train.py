@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from augmix._util import validate
-from augmix.cli import add_old_spelling
+from augmix.cli import add_old_spelling, flag
 from augmix.train.checkpoint import FILENAME
 from augmix.train.config import TrainConfig, load_recipe, make_config, recipe_names, resumed_config
 from augmix.train.trainer import default_run_dir, train
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
@@ -38,14 +34,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
         options: dict[str, Any] = {"dest": f.name, "default": None, "help": meta["help"]}
         if kind is bool:
             switch, help = ((f"--no-{f.name.replace('_', '-')}", f"without {meta['help']}")
-                            if f.default else (_flag(f.name), meta["help"]))
+                            if f.default else (flag(f.name), meta["help"]))
             parser.add_argument(switch, action="store_const", const=not f.default,
                                 **{**options, "help": help})
             continue
         if typing.get_origin(kind) is list:
             kind, options["nargs"] = typing.get_args(kind)[0], "+"
         options.update(type=kind, choices=meta["choices"], metavar=meta["metavar"])
-        parser.add_argument(_flag(f.name), **options)
+        parser.add_argument(flag(f.name), **options)
         for old in meta["aliases"]:
             add_old_spelling(parser, old, f.name, type=kind, nargs=options.get("nargs"))
 
