@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test test-all demo bench clean
+# The GPU check runs where torch with CUDA is already installed (no venv, no network there).
+GPU_PYTHON ?= python3
+GPU_CHECK_OUT ?= out/gpu-check
+GPU_CHECK_ARGS ?=
+
+.PHONY: install test test-all demo bench gpu-check gpu-check-dry-run clean
 
 install: $(STAMP)
 
@@ -29,6 +34,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_augmix.py
+
+gpu-check:
+	PYTHONPATH=src $(GPU_PYTHON) benchmarks/gpu_check.py $(GPU_CHECK_OUT) $(GPU_CHECK_ARGS)
+
+gpu-check-dry-run: $(STAMP)
+	$(PY) benchmarks/gpu_check.py $(GPU_CHECK_OUT) --dry-run $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -1,13 +1,15 @@
-"""Shared fixtures: real CIFAR-10 images from ../shared, the --runslow switch."""
+"""Shared fixtures: real CIFAR-10 images from ../shared (or $AUGMIX_SHARED_DIR), the --runslow
+switch, and the `cuda` marker (skipped where no CUDA device is)."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("AUGMIX_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 CIFAR_NPZ = SHARED / "data" / "cifar10-jpeg" / "cifar10_jpeg.npz"
 FROST_DIR = SHARED / "data" / "frost"
 
@@ -17,12 +19,15 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--runslow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --runslow or `make test-all`")
+    import torch
+
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow or `make test-all`")
+    skip_cuda = pytest.mark.skip(reason="no CUDA device on this machine")
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if "slow" in item.keywords and not config.getoption("--runslow"):
+            item.add_marker(skip_slow)
+        if "cuda" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(skip_cuda)
 
 
 def _decode(blob: np.ndarray, offsets: np.ndarray, indices) -> np.ndarray:

@@ -218,7 +218,7 @@ def test_batched_dataset_rejects_mixed_sizes_and_preprocess(cifar_images):
         AugMixDataset(_Arrays(images), batched=True, preprocess=image_to_tensor)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.cuda
 def test_cuda_matches_cpu_for_the_same_plan(cifar_images):
     augmix = BatchAugMix(seed=0, all_ops=True)
     plan = augmix.sample_plan(64, (32, 32))

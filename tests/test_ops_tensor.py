@@ -160,7 +160,7 @@ def test_bad_input_names_the_argument(call, expected):
         call()
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.cuda
 @pytest.mark.parametrize("name", NAMES)
 def test_cuda_matches_cpu(name, cifar_images):
     x = _nchw(cifar_images[:16])
