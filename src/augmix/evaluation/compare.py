@@ -75,14 +75,15 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     `overrides` are training-config fields shared by every method (model, data, epochs,
     seed, ...); their `test_subset` limits the final evaluation too. `corrupted` is a
     released CIFAR-C folder; by default the test set is corrupted once with
-    `corruption_seed` and written under `out`.
+    `corruption_seed` and written under `out`. For ImageNet-style folder data (FOLDER/train,
+    FOLDER/val) `corrupted` is required: the ImageNet-C tree the models are evaluated on.
     """
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
     from augmix.data.sources import cifar_root
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
-    from augmix.evaluation.sources import clean_test_set, source_kind
+    from augmix.evaluation.sources import clean_test_set, corrupted_sets, source_kind
     from augmix.train.checkpoint import load_model, read_checkpoint
     from augmix.train.config import make_config
 
@@ -94,14 +95,21 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     if len(data) != 1:
         raise ValueError("every method must train on the same data")
     first = next(iter(configs.values()))
-    if first.data not in ("synthetic", "cifar10", "cifar100"):
-        raise ValueError(f"compare handles synthetic, cifar10 and cifar100 data, got {first.data!r}")
+    folder_data = first.data not in ("synthetic", "cifar10", "cifar100")
+    if folder_data and not corrupted:
+        raise ValueError(f"compare on the image folder {first.data} needs --corrupted: the ImageNet-C "
+                         f"tree (<corruption>/<severity>/<wnid>/...) to evaluate on, the released one or "
+                         f"one written with `augmix corrupt`")
+    dataset = "imagenet" if folder_data else first.data
     workers = workers or os.cpu_count() or 1
-    root = None if first.data == "synthetic" else str(cifar_root(first.data_root))
+    if folder_data:  # the val/ tree, as for training
+        root = str(Path(first.data) / "val" if (Path(first.data) / "val").is_dir() else first.data)
+    else:
+        root = None if first.data == "synthetic" else str(cifar_root(first.data_root))
     test_subset = first.test_subset
     # With --download, CIFAR may only arrive with the training: its test set is read afterwards.
     clean = None if first.download and first.data != "synthetic" else clean_test_set(
-        root, first.data, verify=first.verify, limit=test_subset)
+        root, dataset, verify=first.verify, limit=test_subset)
     if not corrupted:  # before any training: a set made with other settings is refused now
         _check_corrupted_folder(out / f"{first.data}-C", seed=corruption_seed, severities=severities,
                                 images=None if clean is None else len(clean.labels))
@@ -116,17 +124,20 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
                             f"--stop-after to finish them")
 
     if clean is None:
-        clean = clean_test_set(root, first.data, verify=first.verify, limit=test_subset)
+        clean = clean_test_set(root, dataset, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
         clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
 
     records = []
     for method in methods:
         model, meta = load_model(out / method)
-        sets = ((name, s, images[:test_subset], labels[:test_subset])
-                for name, s, images, labels in iter_cifar_c(c_folder, CORRUPTIONS, severities,
-                                                             verify=first.verify))
-        record = evaluate(model, clean.images, clean.labels, sets, name=method, dataset=first.data,
+        if folder_data:
+            sets, _ = corrupted_sets(str(c_folder), clean, CORRUPTIONS, severities)
+        else:
+            sets = ((name, s, images[:test_subset], labels[:test_subset])
+                    for name, s, images, labels in iter_cifar_c(c_folder, CORRUPTIONS, severities,
+                                                                 verify=first.verify))
+        record = evaluate(model, clean.images, clean.labels, sets, name=method, dataset=dataset,
                           mean=meta["mean"], std=meta["std"], total_sets=len(CORRUPTIONS) * len(severities),
                           progress=progress,
                           meta={"seed": configs[method].seed, "model": meta["model"],
