@@ -16,6 +16,7 @@ copy (COCO-C style): OUT/<corruption>/<severity>/<path below the folder>, same f
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -72,17 +73,26 @@ def _init_worker(job: _Job | _FolderJob) -> None:
     _JOB = job
 
 
+_BUSY = threading.Lock()  # held by a worker process while it runs a task
+
+
 def _init_pool_worker(job: _Job | _FolderJob) -> None:
     _init_worker(job)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
 def _exit_when_orphaned(parent: int) -> None:
-    """End this worker once its parent is gone (killed): an orphan would otherwise wait for
-    tasks forever."""
+    """End this worker once its parent is gone (killed), between two tasks so that it leaves
+    no temporary file: an orphan would otherwise wait for tasks forever."""
     while os.getppid() == parent:
         time.sleep(0.5)
+    _BUSY.acquire()
     os._exit(1)
+
+
+def _in_worker(fn, task: Task):
+    with _BUSY:
+        return fn(task)
 
 
 def corrupt_block(images: np.ndarray, name: str, severity: int, start: int, *, seed: int,
@@ -147,7 +157,7 @@ def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: 
         else:
             pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_init_pool_worker,
                                                            initargs=(job,)))
-            results = pool.map(fn, tasks)
+            results = pool.map(functools.partial(_in_worker, fn), tasks)
         for done, skips in results:
             bar.update(done)
             skipped.update(skips)
