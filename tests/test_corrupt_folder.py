@@ -260,3 +260,10 @@ def test_bad_input_is_one_line_and_exit_2(case, photos, tmp_path, capsys):
                 "out is a file": "is a file; expected a folder"}[case]
     assert expected in err[0]
     assert not (photos / "C").exists() and not (tmp_path / "out").exists()
+
+
+def test_docs_folder_example_runs():
+    """The Python block of docs/corruptions.md that writes a folder copy runs as written."""
+    text = (ROOT / "docs" / "corruptions.md").read_text()
+    code = next(block for block in text.split("```python\n")[1:] if "write_folder_c" in block).split("```")[0]
+    exec(compile(code, "docs/corruptions.md", "exec"), {})
