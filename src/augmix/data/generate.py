@@ -331,7 +331,9 @@ def write_folder_c(folder: str | os.PathLike, out: str | os.PathLike, *,
     format: OUT/<corruption>/<severity>/<path below folder> (the COCO-C and ImageNet-C layout).
 
     JPEG copies are written at quality 85 (as ImageNet-C's), every other format losslessly;
-    gray images stay gray, an alpha channel is copied unchanged, EXIF and ICC profile are kept.
+    gray images stay gray, an alpha channel is copied unchanged, the EXIF block (JPEG, PNG,
+    WebP) and ICC profile are kept; pixels are read as `read_rgb` reads them (EXIF rotation
+    not applied, 16-bit scaled to 8).
     Each file draws from `image_rng(seed, corruption, severity, <its path below folder>)`, so
     the bytes do not depend on `workers` or `chunk`. Files are written atomically and a rerun
     skips those already there, so an interrupted run finishes where it stopped. Files that
@@ -354,7 +356,7 @@ def write_folder_c(folder: str | os.PathLike, out: str | os.PathLike, *,
     job = _FolderJob(folder, files, out, seed, table, None if frost_dir is None else str(frost_dir))
     with folder_lock(out, wait=False, what="a corrupted copy"):
         _remove_leftovers(out)
-        _check_meta(out, {"copy of": "image folder", "seed": seed, "jpeg_quality": JPEG_QUALITY,
+        _check_meta(out, {"layout": "folder copy", "seed": seed, "jpeg_quality": JPEG_QUALITY,
                           "table": "by image size" if table is None else table.name})
         skipped = _execute(_run_folder_task, _tasks(names, severities, len(files), chunk), job, workers,
                            "corrupt")
