@@ -78,12 +78,24 @@ def _argv(command: str, scratch: Path, home: Path) -> list[str]:
     raise AssertionError(f"README command with an unknown program: {command}")
 
 
+def _photos(folder: Path) -> None:
+    """A folder of images of two sizes and formats, one nested, for `augmix corrupt --folder`."""
+    import numpy as np
+    from PIL import Image
+
+    (folder / "street").mkdir(parents=True)
+    pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "street" / "car.jpg")
+    Image.fromarray(pixels[:32, :32]).save(folder / "sign.png")
+
+
 def test_readme_shell_commands_run_at_tiny_sizes(tmp_path, cifar10_root, frost_dir):
     commands = readme_shell_commands()
     assert len(commands) >= 15 and commands[:2] == ["make demo", "make test"]
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True)
     shutil.copytree(cifar10_root, home / "data" / "cifar")
+    _photos(home / "data" / "photos")
     scratch = tmp_path / "work"
     scratch.mkdir()
     env = {**os.environ, "HOME": str(home), "AUGMIX_CACHE": str(tmp_path / "cache"),
@@ -101,6 +113,7 @@ def test_readme_shell_commands_run_at_tiny_sizes(tmp_path, cifar10_root, frost_d
     resumed = (scratch / "runs" / "wrn" / "metrics.jsonl").read_text().splitlines()
     assert len(resumed) == 2  # the interrupted run was continued to its last epoch
     assert (scratch / "runs" / "compare" / "report" / "report.md").is_file()
+    assert (home / "data" / "photos-C" / "fog" / "3" / "street" / "car.jpg").is_file()
 
 
 def test_readme_python_examples_run():

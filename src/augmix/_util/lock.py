@@ -1,7 +1,9 @@
 """Inter-process locks on a folder itself (flock on its descriptor: no lock file left behind).
 
 POSIX only; elsewhere nothing is locked. A lock is released when its process ends, however
-it ends, so a killed run never leaves a folder locked.
+it ends, so a killed run never leaves a folder locked. Forked children (worker processes) close
+their copy of the descriptor at once: a child that outlives a killed parent must not go on
+holding the parent's lock.
 """
 from __future__ import annotations
 
@@ -16,6 +18,18 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
+
+_HELD: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _forget_in_child() -> None:
+    for fd in _HELD:
+        os.close(fd)  # the parent's lock stays: the parent still has its own descriptor
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class FolderBusyError(AugMixError):
@@ -35,6 +49,7 @@ def folder_lock(folder: str | os.PathLike, *, wait: bool, what: str = "to it") -
         yield folder
         return
     fd = os.open(folder, os.O_RDONLY)
+    _HELD.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -43,4 +58,5 @@ def folder_lock(folder: str | os.PathLike, *, wait: bool, what: str = "to it") -
                                   f"wait for it to finish or choose another folder") from None
         yield folder
     finally:
+        _HELD.discard(fd)
         os.close(fd)  # closing releases the lock

@@ -109,3 +109,14 @@ def out_folder(path: str | os.PathLike, name: str = "--out") -> Path:
         raise ValueError(f"{name} {path} is a file; expected a folder")
     _no_file_above(path, name)
     return path
+
+
+def outside(path: str | os.PathLike, folder: str | os.PathLike, name: str = "--out",
+            folder_name: str = "--folder") -> Path:
+    """`path`, a folder to write, refused when it is `folder` or lies inside it (what is written
+    there would be read back as input on the next run)."""
+    path, folder = Path(path), Path(folder)
+    resolved, source = path.resolve(), folder.resolve()
+    if resolved == source or source in resolved.parents:
+        raise ValueError(f"{name} {path} is inside {folder_name} {folder}; choose a folder outside it")
+    return path

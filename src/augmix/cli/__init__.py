@@ -14,7 +14,7 @@ from augmix._util.errors import AugMixError
 COMMANDS: dict[str, str] = {
     "bench": "views per second: per-image AugMix in a DataLoader vs BatchAugMix",
     "compare": "train several methods alike, evaluate all on one corrupted set, one report",
-    "corrupt": "write a -C data set (CIFAR .npy layout or ImageNet-C JPEG tree) or a preview grid",
+    "corrupt": "write a -C data set (CIFAR .npy, ImageNet-C tree, a copy of any image folder) or a preview grid",
     "demo": "Standard vs AugMix+JSD on the synthetic set: train, corrupt, evaluate, report",
     "eval": "evaluate a checkpoint on clean and corrupted test sets -> results JSON",
     "gallery": "write a PNG grid of images, their AugMix chains and the mix",

@@ -12,7 +12,7 @@ from augmix._util.atomic import atomic_write
 from augmix.corruptions.names import ALL_CORRUPTIONS, SEVERITIES
 from augmix.data.cifar import load_cifar
 from augmix.data.folder import ImageFileArray
-from augmix.data.generate import write_cifar_c, write_imagenet_c
+from augmix.data.generate import write_cifar_c, write_folder_c, write_imagenet_c
 from augmix.data.sources import cifar_root
 
 
@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--data", metavar="cifar10|cifar100|FOLDER",
                         help="corrupt this CIFAR test set (read from --data-root) into the released .npy "
                              "layout, or an image folder <class>/<image> into an ImageNet-C JPEG tree")
+    source.add_argument("--folder", type=Path, metavar="FOLDER",
+                        help="write a corrupted copy of every image below FOLDER, at its own size and in its "
+                             "own format: OUT/<corruption>/<severity>/<path below FOLDER>")
     source.add_argument("--preview", metavar="IMAGE_OR_INDEX",
                         help="write one PNG grid of an image file (or a CIFAR test index, with "
                              "--data-root) under every corruption and severity")
@@ -51,11 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--severities", nargs="+", type=int, default=list(SEVERITIES), metavar="S")
     parser.add_argument("--seed", type=int, default=0, help="base seed of every random draw")
     parser.add_argument("--table", default=None,
-                        help="severity table: cifar, tiny, imagenet, inception (default: by image size)")
+                        help="severity table: cifar, tiny, imagenet, inception (default: by image size; "
+                             "with --folder, each image's own)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     parser.add_argument("--chunk", type=int, default=None, help="images per task (resume granularity)")
     parser.add_argument("--test-subset", type=int, default=None, metavar="N",
-                        help="corrupt only the first N test images")
+                        help="corrupt only the first N test images (with --folder: the first N files)")
     add_old_spelling(parser, "--limit", "test_subset", type=int)
     parser.add_argument("--resize", type=int, default=256,
                         help="image folders and previews: shorter side resized to this first (0: no resize)")
@@ -78,6 +82,12 @@ def _check(args: argparse.Namespace) -> None:
     validate.integer(args.crop, "--crop", high=validate.MAX_SIDE)
     validate.optional_integer(args.tile, "--tile", low=16, high=1024)
     (validate.out_file if args.preview is not None else validate.out_folder)(args.out)
+    if args.folder is not None:
+        validate.outside(args.out, args.folder, "--out", "--folder")
+
+
+def resume_hint(args: argparse.Namespace) -> str:
+    return "run the same command again to finish; what was written is kept"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
                 grid.save(f, format="PNG", optimize=True)
         print(f"wrote {args.out} ({image.shape[0]} px image, {len(args.corruptions)} corruptions x 5)")
         return 0
+    if args.folder is not None:
+        return _copy_folder(args)
     if args.data in ("cifar10", "cifar100"):
         images, labels = load_cifar(cifar_root(args.data_root), train=False, dataset=args.data,
                                     verify=args.verify)
@@ -108,4 +120,14 @@ def run(args: argparse.Namespace) -> int:
                                table=args.table, workers=args.workers, chunk=args.chunk or 64,
                                frost_dir=args.frost_dir, limit=limit)
     print(f"wrote {out}")
+    return 0
+
+
+def _copy_folder(args: argparse.Namespace) -> int:
+    copy = write_folder_c(args.folder, args.out, names=args.corruptions, severities=args.severities,
+                          seed=args.seed, table=args.table, workers=args.workers, chunk=args.chunk,
+                          frost_dir=args.frost_dir, limit=args.test_subset)
+    skipped = f"; skipped {len(copy.skipped)} (listed above)" if copy.skipped else ""
+    print(f"wrote {copy.out}: {copy.files} images x {len(args.corruptions)} corruptions x "
+          f"{len(args.severities)} severities{skipped}")
     return 0

@@ -40,18 +40,54 @@ def read_rgb(path: str | os.PathLike) -> Image.Image:
     convert does); an unreadable, truncated or oversized file is an UnreadableImageError
     (a ValueError) naming it.
     """
+    return _read_8bit(path, lambda image: "RGB")
+
+
+def read_image(path: str | os.PathLike) -> Image.Image:
+    """An image file as an 8-bit PIL image of the file's kind: gray ('L') or colour ('RGB'),
+    with its alpha channel ('LA', 'RGBA') if it has one.
+
+    Read as `read_rgb` reads (16-bit scaled, the stored orientation: EXIF rotation is not
+    applied), with the file's EXIF block and, unless the file was CMYK, its ICC profile in
+    `info`, so that a copy written with them is shown as the file is.
+    """
+    return _read_8bit(path, _kind_of)
+
+
+_GRAY_MODES = ("1", "L", "LA")
+_ALPHA_MODES = ("LA", "RGBA", "PA")
+
+
+def _kind_of(image: Image.Image) -> str:
+    alpha = image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+    return ("L" if image.mode in _GRAY_MODES else "RGB") + ("A" if alpha else "")
+
+
+def _read_8bit(path: str | os.PathLike, mode_for: Callable[[Image.Image], str]) -> Image.Image:
+    """The file decoded and converted to the 8-bit mode `mode_for` picks for it (its info kept)."""
     try:
         with Image.open(path) as image:
             image.load()
+            info = dict(image.info)
             if image.mode in _SIXTEEN_BIT:
                 wide = np.asarray(image).astype(np.uint32)
                 image = Image.fromarray(((wide * 255 + 32767) // 65535).astype(np.uint8), mode="L")
             elif image.mode in ("I", "F"):
                 raise ValueError(f"{image.mode!r} ({'32-bit integer' if image.mode == 'I' else 'float'}) "
                                  f"pixels have no standard 8-bit scale; convert the file to 8 or 16 bits")
-            return image.convert("RGB")
+            elif image.mode == "CMYK":
+                info.pop("icc_profile", None)  # it describes CMYK, not the RGB pixels returned
+            converted = image.convert(mode_for(image))
+            converted.info = info
+            return converted
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise UnreadableImageError(f"{path}: cannot read the image ({err})", path) from None
+
+
+def image_files(folder: Path, extensions: tuple[str, ...] = EXTENSIONS) -> list[Path]:
+    """The files below `folder`, at any depth, whose extension is one of `extensions`
+    (lower case; matched case-insensitively), in sorted order."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
 
 
 class ImageFolder(torch.utils.data.Dataset):
@@ -71,9 +107,7 @@ class ImageFolder(torch.utils.data.Dataset):
         wanted = tuple(e.lower() for e in extensions)
         self.samples: list[tuple[Path, int]] = []
         for name in self.classes:
-            files = sorted(p for p in (self.root / name).rglob("*")
-                           if p.is_file() and p.suffix.lower() in wanted)
-            self.samples += [(p, self.class_to_idx[name]) for p in files]
+            self.samples += [(p, self.class_to_idx[name]) for p in image_files(self.root / name, wanted)]
         if not self.samples:
             raise ValueError(f"image folder {self.root} has no images with extensions {wanted}")
         self.targets = [label for _, label in self.samples]

@@ -1,20 +1,29 @@
-"""`augmix corrupt`: write a -C data set (CIFAR .npy layout or an ImageNet-C JPEG tree), or a preview.
+"""`augmix corrupt`: write a -C data set (CIFAR .npy layout, an ImageNet-C JPEG tree, or a
+corrupted copy of any image folder at native sizes).
 
 The work is split into tasks of at most `chunk` images of one (corruption, severity); each task
 writes its own file atomically, so an interrupted run resumes where it stopped. Every random
-image draws from `image_rng(seed, corruption, severity, index)`, so the bytes written do not
-depend on the number of worker processes.
+image draws from `image_rng(seed, corruption, severity, index)` (for a folder copy the index
+is a hash of the file's path below the folder), so the bytes written do not depend on the
+number of worker processes.
 
 CIFAR layout (the released CIFAR-10-C / CIFAR-100-C): OUT/<corruption>.npy, uint8
 (len(severities) * N, 32, 32, 3), severity blocks in order, plus OUT/labels.npy and
 OUT/meta.json (severities, seed, table). Image-folder layout (ImageNet-C):
-OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85, plus OUT/meta.json.
+OUT/<corruption>/<severity>/<class>/<stem>.JPEG at quality 85, plus OUT/meta.json. Folder
+copy (COCO-C style): OUT/<corruption>/<severity>/<path below the folder>, same format and size.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
+import logging
 import os
 import shutil
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +33,16 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
-from augmix.data.folder import ImageFileArray, scan_tree
+from augmix.data.folder import EXTENSIONS, ImageFileArray, UnreadableImageError, image_files, read_image, scan_tree
 
 JPEG_QUALITY = 85
+MIN_SIDE = 32  # pixels: the smallest images the corruptions take (CIFAR's)
 PARTS = ".parts"
 
 
@@ -57,9 +68,31 @@ class _Job:
 _JOB: _Job | None = None
 
 
-def _init_worker(job: _Job) -> None:
+def _init_worker(job: _Job | _FolderJob) -> None:
     global _JOB
     _JOB = job
+
+
+_BUSY = threading.Lock()  # held by a worker process while it runs a task
+
+
+def _init_pool_worker(job: _Job | _FolderJob) -> None:
+    _init_worker(job)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker once its parent is gone (killed), between two tasks so that it leaves
+    no temporary file: an orphan would otherwise wait for tasks forever."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    _BUSY.acquire()
+    os._exit(1)
+
+
+def _in_worker(fn, task: Task):
+    with _BUSY:
+        return fn(task)
 
 
 def corrupt_block(images: np.ndarray, name: str, severity: int, start: int, *, seed: int,
@@ -82,27 +115,27 @@ def _remove_leftovers(out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _run_npy_task(task: Task) -> int:
+def _run_npy_task(task: Task) -> tuple[int, dict[str, str]]:
     job = _JOB
     block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
                           task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
     with atomic_write(_part_path(job.out, task)) as f:
         np.save(f, block)
-    return task.stop - task.start
+    return task.stop - task.start, {}
 
 
-def _run_tree_task(task: Task) -> int:
+def _run_tree_task(task: Task) -> tuple[int, dict[str, str]]:
     job = _JOB
     targets = [job.out / task.name / str(task.severity) / rel for rel in job.files[task.start:task.stop]]
     if all(t.exists() for t in targets):
-        return len(targets)
+        return len(targets), {}
     block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
                           task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
     for target, image in zip(targets, block):
         if not target.exists():
             with atomic_write(target) as f:
                 Image.fromarray(image).save(f, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return len(targets)
+    return len(targets), {}
 
 
 def _tasks(names: Sequence[str], severities: Sequence[int], n: int, chunk: int) -> list[Task]:
@@ -110,20 +143,25 @@ def _tasks(names: Sequence[str], severities: Sequence[int], n: int, chunk: int) 
             for name in names for s in severities for start in range(0, n, chunk)]
 
 
-def _execute(fn, tasks: list[Task], job: _Job, workers: int, desc: str) -> None:
+def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: str) -> dict[str, str]:
+    """Run `fn` on every task (in `workers` processes); the files the tasks skipped, and why."""
     total = sum(t.stop - t.start for t in tasks)
     if any(t.name == "frost" for t in tasks):
         from augmix.corruptions.frost import frost_paths
         frost_paths(job.frost_dir)  # fetched once here, before the workers need the textures
-    with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar:
+    skipped: dict[str, str] = {}
+    with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar, contextlib.ExitStack() as stack:
         if workers <= 1 or len(tasks) <= 1:
             _init_worker(job)
-            for task in tasks:
-                bar.update(fn(task))
-            return
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(job,)) as pool:
-            for done in pool.map(fn, tasks):
-                bar.update(done)
+            results = map(fn, tasks)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_init_pool_worker,
+                                                           initargs=(job,)))
+            results = pool.map(functools.partial(_in_worker, fn), tasks)
+        for done, skips in results:
+            bar.update(done)
+            skipped.update(skips)
+    return skipped
 
 
 def _npy_complete(path: Path, shape: tuple[int, ...]) -> bool:
@@ -262,3 +300,124 @@ def _write_tree(paths: list[Path], files: list[Path], out: Path, crop: int, resi
     tasks = [t for t in _tasks(names, severities, len(paths), chunk)
              if not all((out / t.name / str(t.severity) / f).exists() for f in files[t.start:t.stop])]
     _execute(_run_tree_task, tasks, job, workers, "corrupt")
+
+
+@dataclass
+class FolderCopy:
+    """What `write_folder_c` wrote: `files` images per corruption and severity under `out`, but
+    those in `skipped` (path below the folder -> why)."""
+    out: Path
+    files: int
+    skipped: dict[str, str]
+
+
+@dataclass
+class _FolderJob:
+    """What every worker of `write_folder_c` needs."""
+    root: Path
+    files: list[Path]  # below root, and below every OUT/<corruption>/<severity>
+    out: Path
+    seed: int
+    table: SeverityTable | None  # None: the table for each image's size
+    frost_dir: str | None
+
+
+def write_folder_c(folder: str | os.PathLike, out: str | os.PathLike, *,
+                   names: Sequence[str] = ALL_CORRUPTIONS, severities: Sequence[int] = SEVERITIES,
+                   seed: int = 0, table: str | int | SeverityTable | None = None, workers: int = 1,
+                   chunk: int | None = None, frost_dir: str | os.PathLike | None = None,
+                   limit: int | None = None) -> FolderCopy:
+    """Write a corrupted copy of every image below `folder`, each at its own size and in its own
+    format: OUT/<corruption>/<severity>/<path below folder> (the COCO-C and ImageNet-C layout).
+
+    JPEG copies are written at quality 85 (as ImageNet-C's), every other format losslessly;
+    gray images stay gray, an alpha channel is copied unchanged, the EXIF block (JPEG, PNG,
+    WebP) and ICC profile are kept; pixels are read as `read_rgb` reads them (EXIF rotation
+    not applied, 16-bit scaled to 8).
+    Each file draws from `image_rng(seed, corruption, severity, <its path below folder>)`, so
+    the bytes do not depend on `workers` or `chunk`. Files are written atomically and a rerun
+    skips those already there, so an interrupted run finishes where it stopped. Files that
+    cannot be corrupted (unreadable, or under 32 px on a side) are skipped and logged.
+    """
+    names, severities = _check_choice(names, severities)
+    validate.seed(seed)
+    validate.integer(workers, "workers", high=validate.MAX_WORKERS)
+    validate.optional_integer(chunk, "chunk")
+    validate.optional_integer(limit, "limit")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {folder} does not exist or is not a folder")
+    out = validate.outside(validate.out_folder(out, "out"), folder, "out", "folder")
+    table = None if table is None else get_table(table)
+    files = [path.relative_to(folder) for path in image_files(folder)][:limit]
+    if not files:
+        raise ValueError(f"folder {folder} holds no images (files ending in {', '.join(EXTENSIONS)})")
+    chunk = chunk or min(64, -(-len(files) // (4 * workers)))  # a few tasks per worker, no huge task list
+    job = _FolderJob(folder, files, out, seed, table, None if frost_dir is None else str(frost_dir))
+    with folder_lock(out, wait=False, what="a corrupted copy"):
+        _remove_leftovers(out)
+        _check_meta(out, {"layout": "folder copy", "seed": seed, "jpeg_quality": JPEG_QUALITY,
+                          "table": "by image size" if table is None else table.name})
+        skipped = _execute(_run_folder_task, _tasks(names, severities, len(files), chunk), job, workers,
+                           "corrupt")
+    for relative, why in sorted(skipped.items()):
+        logging.getLogger("augmix").warning("skipped %s: %s", relative, why)
+    return FolderCopy(out, len(files), dict(sorted(skipped.items())))
+
+
+def _run_folder_task(task: Task) -> tuple[int, dict[str, str]]:
+    job, skipped = _JOB, {}
+    for relative in job.files[task.start:task.stop]:
+        target = job.out / task.name / str(task.severity) / relative
+        if not target.exists():
+            why = _write_corrupted_copy(job, relative, target, task.name, task.severity)
+            if why:
+                skipped[relative.as_posix()] = why
+    return task.stop - task.start, skipped
+
+
+def _path_key(relative: Path) -> int:
+    """A file's path below the folder as a 64-bit number, the same on every system and run."""
+    return int.from_bytes(hashlib.blake2b(relative.as_posix().encode(), digest_size=8).digest(), "big")
+
+
+def _write_corrupted_copy(job: _FolderJob, relative: Path, target: Path, name: str,
+                          severity: int) -> str | None:
+    """Corrupt one file into `target`, in the file's format; None, or why it could not be."""
+    source = job.root / relative
+    try:
+        image = read_image(source)
+    except UnreadableImageError as err:
+        return str(err).removeprefix(f"{source}: ")
+    if min(image.size) < MIN_SIDE:
+        return f"{image.width}x{image.height} px; the corruptions need at least {MIN_SIDE} px on each side"
+    pixels = np.asarray(image).reshape(image.height, image.width, -1)
+    channels = 3 if image.mode.startswith("RGB") else 1
+    rng = image_rng(job.seed, name, severity, _path_key(relative))
+    try:
+        colour = _corrupt_colour(pixels[..., :channels], name, severity, rng, job)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    copy = np.concatenate([colour, pixels[..., channels:]], axis=-1)  # alpha, if any, unchanged
+    _save_like(Image.fromarray(copy[..., 0] if copy.shape[-1] == 1 else copy), target, image.info)
+    return None
+
+
+def _corrupt_colour(colour: np.ndarray, name: str, severity: int, rng: np.random.Generator,
+                    job: _FolderJob) -> np.ndarray:
+    """(H, W, 3) colour or (H, W, 1) gray pixels corrupted. Gray goes through the corruptions as
+    RGB with equal channels and comes back as its luma (ITU-R 601-2, Pillow's convert("L"))."""
+    gray = colour.shape[-1] == 1
+    rgb = np.repeat(colour, 3, axis=-1) if gray else colour
+    out = corrupt(rgb, name, severity, rng=rng, table=job.table, frost_dir=job.frost_dir)
+    return np.asarray(Image.fromarray(out).convert("L"))[..., None] if gray else out
+
+
+def _save_like(image: Image.Image, target: Path, info: dict) -> None:
+    """Write `image` atomically in the format its name says: JPEG at quality 85, the rest
+    lossless, with the source's EXIF block and ICC profile where it had them."""
+    fmt = Image.registered_extensions()[target.suffix.lower()]
+    options = {"JPEG": {"quality": JPEG_QUALITY, "optimize": True}, "WEBP": {"lossless": True}}.get(fmt, {})
+    options.update({key: info[key] for key in ("exif", "icc_profile") if info.get(key)})
+    with atomic_write(target) as f:
+        image.save(f, fmt, **options)
