@@ -90,3 +90,14 @@ def test_a_first_compile_is_announced(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="augmix"):
         cpu_kernel._announce_first_compile.__wrapped__()
     assert caplog.text == ""
+
+
+def test_ctrl_c_of_train_list_says_only_interrupted(monkeypatch, capsys):
+    import augmix.cli.train as train_cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_cli, "run", interrupted)
+    assert cli.main(["train", "--list"]) == 130
+    assert capsys.readouterr().err == "augmix train: interrupted\n"

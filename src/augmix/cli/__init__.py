@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"augmix {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = getattr(command, "resume_hint", None)
-        print(f"augmix {args.command}: interrupted" + (f"; {hint(args)}" if hint else ""), file=sys.stderr)
+        hint = getattr(command, "resume_hint", lambda args: None)(args)
+        print(f"augmix {args.command}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 130
 
 
