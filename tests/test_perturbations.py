@@ -146,6 +146,14 @@ def test_complete_files_are_skipped_and_settings_kept(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+def test_a_second_writer_is_refused(tmp_path):
+    from augmix._util.lock import FolderBusyError, folder_lock
+
+    with folder_lock(tmp_path / "p", wait=False):
+        with pytest.raises(FolderBusyError):
+            write_perturbations(IMAGES, tmp_path / "p", names=["rotate"], workers=1, progress=False)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"images": IMAGES.astype(np.int16)}, r"images must be a non-empty uint8 array \(N, H, W, 3\)"),
     ({"images": IMAGE}, r"images must be a non-empty uint8 array"),
