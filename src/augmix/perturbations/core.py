@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from augmix._util import validate
+from augmix.corruptions.core import RngLike, _generator  # one reading of rng= (seed, Generator or None)
 from augmix.perturbations import draws, ops
 from augmix.perturbations.names import ALL_PERTURBATIONS, GEOMETRIC_PERTURBATIONS, base_name, check_name
 from augmix.perturbations.tables import PerturbationTable, get_table, table_for_shape
-
-RngLike = int | np.random.Generator | None
 
 
 def sequence_rng(seed: int, name: str, index: int) -> np.random.Generator:
@@ -20,14 +19,6 @@ def sequence_rng(seed: int, name: str, index: int) -> np.random.Generator:
     """
     key = (ALL_PERTURBATIONS.index(check_name(name)), int(index))
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=key)))
-
-
-def _generator(rng: RngLike) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(None if rng is None else validate.seed(int(rng), "rng"))
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise ValueError(f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:

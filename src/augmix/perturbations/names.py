@@ -1,7 +1,7 @@
 """The names of the -P perturbation sequences: one source of truth, free of heavy imports."""
 from __future__ import annotations
 
-import difflib
+from augmix._util.choice import check_choice
 
 # The 10 test perturbations of ImageNet-P / CIFAR-10-P, in the order of the benchmark tables.
 PERTURBATIONS: tuple[str, ...] = (
@@ -28,11 +28,7 @@ GEOMETRIC_PERTURBATIONS: frozenset[str] = frozenset({"zoom_blur", "translate", "
 
 def check_name(name: str) -> str:
     """Return `name` if it is a perturbation, else raise ValueError suggesting the nearest."""
-    if name in ALL_PERTURBATIONS:
-        return name
-    near = difflib.get_close_matches(str(name), ALL_PERTURBATIONS, n=1, cutoff=0.5)
-    hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(ALL_PERTURBATIONS)}"
-    raise ValueError(f"unknown perturbation {name!r}{hint}")
+    return check_choice(name, ALL_PERTURBATIONS, "perturbation")
 
 
 def base_name(name: str) -> str:
