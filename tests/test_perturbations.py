@@ -106,6 +106,8 @@ def test_table_and_crop():
         perturb_sequence(image, "rotate", crop=64)
     with pytest.raises(ValueError, match="table must be one of cifar, tiny, imagenet"):
         perturb_sequence(IMAGE, "rotate", table="huge")
+    with pytest.raises(ValueError, match="rng must be None, an int seed or a numpy.random.Generator"):
+        perturb_sequence(IMAGE, "snow", rng="seed")
 
 
 def test_crop_lets_geometric_sequences_see_beyond_the_crop():
@@ -223,6 +225,12 @@ def test_imagenet_p_tree_png_is_lossless(image_folder, tmp_path):
     assert all(frames.shape == (31, 32, 32, 3) for _, frames, _ in read)
     noisy = read[0][1]
     assert not (noisy[1] == noisy[2]).all()  # independent draws, losslessly kept
+
+
+def test_imagenet_p_tree_refuses_a_crop_larger_than_the_resize(image_folder, tmp_path):
+    with pytest.raises(ValueError, match=r"crop \(224 px\) must be at most resize \(200 px"):
+        write_imagenet_p(image_folder, tmp_path / "p", crop=224, resize=200, progress=False)
+    assert not (tmp_path / "p").exists()
 
 
 def test_imagenet_p_tree_mp4(image_folder, tmp_path):

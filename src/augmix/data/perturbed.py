@@ -315,6 +315,8 @@ def write_imagenet_p(folder: str | os.PathLike, out: str | os.PathLike, *, names
     if video not in VIDEO_FORMATS:
         raise ValueError(f"video must be one of {', '.join(VIDEO_FORMATS)}, got {video!r}")
     table = table_for_shape(crop, crop)
+    if resize is not None and crop > resize:
+        raise ValueError(f"crop ({crop} px) must be at most resize ({resize} px, the shorter side)")
     paths, labels, classes = scan_tree(Path(folder))
     paths = paths[:limit]
     files = [f.with_suffix(".mp4" if video == "mp4" else "")
