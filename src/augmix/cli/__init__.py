@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "demo": "Standard vs AugMix+JSD on the synthetic set: train, corrupt, evaluate, report",
     "eval": "evaluate a checkpoint on clean and corrupted test sets -> results JSON",
     "gallery": "write a PNG grid of images, their AugMix chains and the mix",
+    "perturb": "write a -P data set (CIFAR-10-P .npy sequences or an ImageNet-P video tree)",
     "report": "Markdown tables and PNG plots comparing results records",
     "train": "train a model with a recipe (AugMix + JSD or a baseline); resume; torchrun DDP",
 }

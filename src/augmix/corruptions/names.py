@@ -1,8 +1,9 @@
 """The names of the 19 common corruptions: one source of truth, free of heavy imports."""
 from __future__ import annotations
 
-import difflib
 import operator
+
+from augmix._util.choice import check_choice
 
 # The 15 benchmark corruptions in the order of the benchmark tables: noise, blur, weather, digital.
 CORRUPTIONS: tuple[str, ...] = (
@@ -25,11 +26,7 @@ RANDOM_CORRUPTIONS: frozenset[str] = frozenset({
 
 def check_name(name: str) -> str:
     """Return `name` if it is one of the 19 corruptions, else raise ValueError suggesting the nearest."""
-    if name in ALL_CORRUPTIONS:
-        return name
-    near = difflib.get_close_matches(str(name), ALL_CORRUPTIONS, n=1, cutoff=0.5)
-    hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(ALL_CORRUPTIONS)}"
-    raise ValueError(f"unknown corruption {name!r}{hint}")
+    return check_choice(name, ALL_CORRUPTIONS, "corruption")
 
 
 def check_severity(severity: int) -> int:

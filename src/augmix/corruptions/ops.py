@@ -187,25 +187,31 @@ def jpeg_compression(image: np.ndarray, c: int) -> np.ndarray:
     return np.stack([roundtrip(img) for img in image.reshape((-1, h, w, 3))]).reshape(image.shape)
 
 
+def water_drops(x: np.ndarray, liquid: np.ndarray, strength: float) -> np.ndarray:
+    """Float32 RGB `x` in [0, 1] under pale turquoise drops where the thresholded `liquid` field
+    has edges (spatter's water mode); unclipped. Also the frames of the spatter -P sequence."""
+    # The reference casts liquid * 255 to uint8 unchecked: values above 255 wrap around.
+    layer = ((liquid * 255).astype(np.int64) % 256).astype(np.uint8)
+    dist = cv2.distanceTransform(255 - cv2.Canny(layer, 50, 150), cv2.DIST_L2, 5)
+    _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
+    dist = cv2.equalizeHist(cv2.blur(dist, (3, 3)).astype(np.uint8))
+    ridge = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+    dist = cv2.blur(cv2.filter2D(dist, cv2.CV_8U, ridge), (3, 3)).astype(np.float32)
+    m = layer * dist
+    peak = m.max()
+    # The reference divides by the max even when it is 0 (NaN); no water then means no change.
+    m = m / peak * strength if peak > 0 else np.zeros_like(m)
+    colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
+    return x + m[..., None] * colour
+
+
 def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
     """Water drops (c[5] == 0) or mud (c[5] == 1) from a thresholded blurred noise layer."""
     x = _unit(image, np.float32)
     liquid = kernels.gaussian(draws["liquid"], c[2])
     liquid[liquid < c[3]] = 0
     if c[5] == 0:
-        # The reference casts liquid * 255 to uint8 unchecked: values above 255 wrap around.
-        layer = ((liquid * 255).astype(np.int64) % 256).astype(np.uint8)
-        dist = cv2.distanceTransform(255 - cv2.Canny(layer, 50, 150), cv2.DIST_L2, 5)
-        _, dist = cv2.threshold(dist, 20, 20, cv2.THRESH_TRUNC)
-        dist = cv2.equalizeHist(cv2.blur(dist, (3, 3)).astype(np.uint8))
-        ridge = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
-        dist = cv2.blur(cv2.filter2D(dist, cv2.CV_8U, ridge), (3, 3)).astype(np.float32)
-        m = layer * dist
-        peak = m.max()
-        # The reference divides by the max even when it is 0 (NaN); no water then means no change.
-        m = m / peak * c[4] if peak > 0 else np.zeros_like(m)
-        colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
-        return _to_255(x + m[..., None] * colour)
+        return _to_255(water_drops(x, liquid, c[4]))
     mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4])
     mud[mud < 0.8] = 0
     colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
