@@ -16,15 +16,11 @@ copy (COCO-C style): OUT/<corruption>/<severity>/<path below the folder>, same f
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -36,6 +32,7 @@ from tqdm.auto import tqdm
 from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
+from augmix._util.pool import WorkerPool
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
 from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
@@ -71,28 +68,6 @@ _JOB: _Job | None = None
 def _init_worker(job: _Job | _FolderJob) -> None:
     global _JOB
     _JOB = job
-
-
-_BUSY = threading.Lock()  # held by a worker process while it runs a task
-
-
-def _init_pool_worker(job: _Job | _FolderJob) -> None:
-    _init_worker(job)
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    """End this worker once its parent is gone (killed), between two tasks so that it leaves
-    no temporary file: an orphan would otherwise wait for tasks forever."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    _BUSY.acquire()
-    os._exit(1)
-
-
-def _in_worker(fn, task: Task):
-    with _BUSY:
-        return fn(task)
 
 
 def corrupt_block(images: np.ndarray, name: str, severity: int, start: int, *, seed: int,
@@ -155,9 +130,8 @@ def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: 
             _init_worker(job)
             results = map(fn, tasks)
         else:
-            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_init_pool_worker,
-                                                           initargs=(job,)))
-            results = pool.map(functools.partial(_in_worker, fn), tasks)
+            pool = stack.enter_context(WorkerPool(workers, initializer=_init_worker, initargs=(job,)))
+            results = pool.map(fn, tasks)
         for done, skips in results:
             bar.update(done)
             skipped.update(skips)

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
+from augmix._util.pool import WorkerPool
 from augmix.data.corrupted import _read_npy
 from augmix.data.folder import read_rgb, scan_tree
 from augmix.data.generate import _check_meta, _npy_complete, _output_names, _remove_leftovers
@@ -85,7 +86,7 @@ def _pool(workers: int) -> Iterator[Executor | None]:
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with WorkerPool(workers) as pool:
         yield pool
 
 
