@@ -18,7 +18,8 @@ from augmix.corruptions.names import (
     check_name,
     check_severity,
 )
-from augmix.corruptions.tables import TABLES, SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import table_for_shape
+from augmix.corruptions.tables import TABLES, SeverityTable, get_table
 
 _LAZY = {"corrupt": "augmix.corruptions.core", "image_rng": "augmix.corruptions.core"}
 

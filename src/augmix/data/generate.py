@@ -28,7 +28,8 @@ from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
-from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import table_for_shape
+from augmix.corruptions.tables import SeverityTable, get_table
 from augmix.data.folder import ImageFileArray, scan_tree
 
 JPEG_QUALITY = 85
