@@ -70,10 +70,13 @@ def _zoom_steps(factors: tuple[float, ...], s: float) -> tuple[float, ...]:
 
 # How each size-dependent corruption's parameters c (a reference table's row) scale by s.
 _RULES: dict[str, Callable[[Any, float], Any]] = {
-    # (disk radius, anti-alias sigma)
-    "defocus_blur": lambda c, s: (_disk_radius(c[0] * s), c[1] * s),
-    # (sigma, shuffle distance, iterations)
-    "glass_blur": lambda c, s: (c[0] * s, max(1, round(c[1] * s)), c[2]),
+    # (disk radius, anti-alias sigma): the anti-aliasing smooths the disk's edge pixels, a
+    # matter of pixels, not of the scene
+    "defocus_blur": lambda c, s: (_disk_radius(c[0] * s), c[1]),
+    # (sigma, shuffle distance, passes): the shuffle jitters single pixels, a finer grain at a
+    # higher resolution that the wider second blur erases; sqrt(s) times the passes (a random
+    # walk's reach grows as the root of its steps) brings the damage back to the reference's
+    "glass_blur": lambda c, s: (c[0] * s, max(1, round(c[1] * s)), max(1, round(c[2] * math.sqrt(s)))),
     # (radius, sigma)
     "motion_blur": lambda c, s: (c[0] * s, c[1] * s),
     # zoom factors are relative to the image already: only the step count grows
