@@ -2,6 +2,7 @@
 
     >>> from augmix.corruptions import corrupt, CORRUPTIONS
     >>> corrupted = corrupt(images, "glass_blur", 3, rng=0)   # uint8 (N, 32, 32, 3) -> same
+    >>> foggy = corrupt(photo, "fog", 3, rng=0)               # any size >= 32 px, (H, W) grey too
 
 Names and severity tables import without OpenCV or SciPy; `corrupt` loads them on first use.
 """

@@ -11,6 +11,7 @@ gets the 224 px table, as each of its 224 x 224 halves would.
 """
 from __future__ import annotations
 
+import functools
 import math
 from types import MappingProxyType
 from typing import Any, Callable
@@ -40,6 +41,7 @@ def base_table(height: int, width: int) -> SeverityTable:
     return [t for t in BASES if t.size <= side][-1]
 
 
+@functools.lru_cache(maxsize=64)
 def table_for_shape(height: int, width: int) -> SeverityTable:
     """The severity table for `height` x `width` images: the reference one at 32, 64, 224 and
     299 px square, else the base table with its lengths scaled by shorter side / base side."""
