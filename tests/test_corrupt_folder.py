@@ -24,16 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["gaussian_noise", "motion_blur", "contrast"]  # two random corruptions, one deterministic
 SEVERITIES = [1, 2, 3, 4, 5]
 SEED = 5
-# path below the folder -> (side, PIL mode of the source file)
-FILES = {"a.png": (32, "RGB"), "b.jpg": (64, "RGB"), "nested/c.png": (224, "RGB"),
-         "nested/deeper/d.JPEG": (224, "RGB"), "nested/gray.png": (64, "L"), "gray.jpg": (32, "L"),
-         "nested/alpha.png": (32, "RGBA"), "twin_of_a.png": (32, "RGB")}
+# path below the folder -> ((width, height), PIL mode of the source file)
+FILES = {"a.png": ((32, 32), "RGB"), "b.jpg": ((64, 64), "RGB"), "nested/c.png": ((224, 224), "RGB"),
+         "nested/deeper/d.JPEG": ((224, 224), "RGB"), "nested/gray.png": ((64, 64), "L"),
+         "gray.jpg": ((32, 32), "L"), "nested/alpha.png": ((32, 32), "RGBA"), "twin_of_a.png": ((32, 32), "RGB"),
+         "odd/wide.jpg": ((83, 47), "RGB"), "odd/tall.png": ((50, 75), "L")}
 
 
-def _picture(side: int, seed: int) -> np.ndarray:
-    """A smooth colour picture with a few discs, (side, side, 3) uint8."""
+def _picture(size: tuple[int, int], seed: int) -> np.ndarray:
+    """A smooth colour picture with a few discs, (height, width, 3) uint8."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:side, 0:side] / side
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width] / max(size)
     image = np.stack([x, y, (x + y) / 2], axis=-1) * 200
     for _ in range(3):
         cy, cx, r = rng.uniform(0.2, 0.8, 3)
@@ -42,12 +44,13 @@ def _picture(side: int, seed: int) -> np.ndarray:
 
 
 def make_folder(root: Path) -> Path:
-    for i, (relative, (side, mode)) in enumerate(FILES.items()):
+    for i, (relative, (size, mode)) in enumerate(FILES.items()):
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        image = Image.fromarray(_picture(side, 0 if relative.startswith("twin") else i))
+        image = Image.fromarray(_picture(size, 0 if relative.startswith("twin") else i))
         if mode == "RGBA":
-            image.putalpha(Image.fromarray(np.arange(side * side, dtype=np.uint8).reshape(side, side)))
+            alpha = np.arange(size[0] * size[1], dtype=np.uint8).reshape(size[1], size[0])
+            image.putalpha(Image.fromarray(alpha))
         image.convert(mode).save(path, quality=90)
     return root
 
@@ -78,13 +81,13 @@ def reference(photos, tmp_path_factory) -> Path:
 
 def test_every_image_is_copied_at_its_size_in_its_format(photos, reference):
     assert len(_copies(reference)) == len(FILES) * len(NAMES) * len(SEVERITIES)
-    for relative, (side, mode) in FILES.items():
+    for relative, (size, mode) in FILES.items():
         with Image.open(photos / relative) as source:
             fmt = source.format
         for name in NAMES:
             for severity in SEVERITIES:
                 with Image.open(reference / name / str(severity) / relative) as copy:
-                    assert (copy.format, copy.mode, copy.size) == (fmt, mode, (side, side)), relative
+                    assert (copy.format, copy.mode, copy.size) == (fmt, mode, size), relative
                     copy.load()
 
 
@@ -156,10 +159,10 @@ def test_killed_run_leaves_only_whole_files_and_a_rerun_finishes_it(photos, refe
     written = _copies(out)
     assert 4 <= len(written) < len(FILES) * len(NAMES) * len(SEVERITIES), "the run was not cut short"
     for path in written:  # every file under its final name is whole
-        side = FILES["/".join(path.relative_to(out).parts[2:])][0]
+        size = FILES["/".join(path.relative_to(out).parts[2:])][0]
         with Image.open(path) as image:
             image.load()
-            assert image.size == (side, side)
+            assert image.size == size
     deadline = time.monotonic() + 30
     while any(map(_running, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -173,7 +176,7 @@ def test_killed_run_leaves_only_whole_files_and_a_rerun_finishes_it(photos, refe
 def test_unreadable_and_too_small_files_are_skipped_and_reported(photos, tmp_path, caplog):
     folder = make_folder(tmp_path / "in")
     (folder / "broken.jpg").write_bytes((folder / "b.jpg").read_bytes()[:300])
-    Image.fromarray(_picture(20, 1)).save(folder / "nested" / "tiny.png")
+    Image.fromarray(_picture((20, 20), 1)).save(folder / "nested" / "tiny.png")
     (folder / "notes.txt").write_text("not an image: not even looked at")
     copy = write_folder_c(folder, tmp_path / "out", names=["contrast"], severities=[2])
     assert sorted(copy.skipped) == ["broken.jpg", "nested/tiny.png"]
@@ -190,13 +193,13 @@ def test_exif_orientation_is_kept_and_not_applied(tmp_path):
     folder.mkdir()
     exif = Image.Exif()
     exif[0x0112] = 6  # shown turned by 90 degrees
-    Image.fromarray(_picture(32, 0)).save(folder / "phone.jpg", exif=exif)
-    Image.fromarray(_picture(64, 1)).save(folder / "phone.png", exif=exif)
+    Image.fromarray(_picture((32, 32), 0)).save(folder / "phone.jpg", exif=exif)
+    Image.fromarray(_picture((64, 64), 1)).save(folder / "phone.png", exif=exif)
     out = write_folder_c(folder, tmp_path / "out", names=["contrast"], severities=[1]).out / "contrast" / "1"
     for name in ("phone.jpg", "phone.png"):
         with Image.open(out / name) as copy:
             assert copy.getexif()[0x0112] == 6
-    np.testing.assert_array_equal(np.asarray(Image.open(out / "phone.png")), corrupt(_picture(64, 1), "contrast", 1))
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "phone.png")), corrupt(_picture((64, 64), 1), "contrast", 1))
 
 
 def test_a_second_writer_is_refused(photos, tmp_path):

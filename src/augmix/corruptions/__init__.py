@@ -2,6 +2,7 @@
 
     >>> from augmix.corruptions import corrupt, CORRUPTIONS
     >>> corrupted = corrupt(images, "glass_blur", 3, rng=0)   # uint8 (N, 32, 32, 3) -> same
+    >>> foggy = corrupt(photo, "fog", 3, rng=0)               # any size >= 32 px, (H, W) grey too
 
 Names and severity tables import without OpenCV or SciPy; `corrupt` loads them on first use.
 """
@@ -18,7 +19,8 @@ from augmix.corruptions.names import (
     check_name,
     check_severity,
 )
-from augmix.corruptions.tables import TABLES, SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import table_for_shape
+from augmix.corruptions.tables import TABLES, SeverityTable, get_table
 
 _LAZY = {"corrupt": "augmix.corruptions.core", "image_rng": "augmix.corruptions.core"}
 

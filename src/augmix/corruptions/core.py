@@ -8,7 +8,8 @@ import numpy as np
 from augmix._util import validate
 from augmix.corruptions import draws, ops
 from augmix.corruptions.names import ALL_CORRUPTIONS, check_name, check_severity
-from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import table_for_shape
+from augmix.corruptions.tables import SeverityTable, get_table
 
 RngLike = int | np.random.Generator | None
 
@@ -23,14 +24,28 @@ def image_rng(seed: int, name: str, severity: int, index: int) -> np.random.Gene
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=key)))
 
 
-def _check_images(images: np.ndarray) -> np.ndarray:
+SHAPES = "(H, W), (H, W, 1), (H, W, 3), (N, H, W, 1) or (N, H, W, 3)"
+
+
+def _as_rgb(images: np.ndarray) -> np.ndarray:
+    """`images` checked and viewed as (..., H, W, 3): grey ones with their channel repeated."""
     if not isinstance(images, np.ndarray):
-        raise ValueError(f"images must be a numpy array, got {type(images).__name__}")
+        hint = "; for images of different sizes call corrupt once per image" \
+            if isinstance(images, (list, tuple)) else ""
+        raise ValueError(f"images must be a numpy uint8 array of shape {SHAPES}, got "
+                         f"{type(images).__name__}{hint}")
     if images.dtype != np.uint8:
         raise ValueError(f"images must be uint8 (0..255), got dtype {images.dtype}")
-    if images.ndim not in (3, 4) or images.shape[-1] != 3 or min(images.shape[-3:-1]) < 1:
-        raise ValueError(f"images must have shape (H, W, 3) or (N, H, W, 3), got {images.shape}")
-    return images
+    if images.ndim == 2:
+        images = images[..., None]
+    if images.ndim not in (3, 4) or images.shape[-1] not in (1, 3):
+        hint = " (a batch of grey images needs a channel axis: (N, H, W, 1))" if images.ndim == 3 else ""
+        raise ValueError(f"images must have shape {SHAPES}, got {images.shape}{hint}")
+    if images.ndim == 4 and images.shape[0] == 0:
+        raise ValueError(f"images is an empty batch: shape {images.shape}")
+    if min(images.shape[-3:-1]) < 1:
+        raise ValueError(f"images must have shape {SHAPES} with H, W >= 1, got {images.shape}")
+    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
 
 
 def _generator(rng: RngLike) -> np.random.Generator:
@@ -44,22 +59,31 @@ def _generator(rng: RngLike) -> np.random.Generator:
 def corrupt(images: np.ndarray, name: str, severity: int, *, rng: RngLike = None,
             table: str | int | SeverityTable | None = None,
             frost_dir: str | os.PathLike | None = None) -> np.ndarray:
-    """Corrupt uint8 (H, W, 3) or (N, H, W, 3) `images`; returns uint8 of the same shape.
+    """Corrupt uint8 `images`; returns uint8 of the same shape.
+
+    `images` is one image, (H, W) or (H, W, 1) grey or (H, W, 3) RGB, or a batch of one size,
+    (N, H, W, 1) or (N, H, W, 3). Grey images go through the RGB corruption with their channel
+    repeated and come back as its first channel, so colour-neutral corruptions return exactly
+    what they give each RGB channel and noise keeps its per-pixel distribution.
 
     `table` picks the severity parameters (`cifar`, `tiny`, `imagenet`, `inception`, or the
-    image side 32/64/224/299); by default it follows the image size. Random corruptions draw
-    from `rng` (a seed or Generator), image after image in order; results are truncated to
-    uint8 like the reference generators. `frost_dir` overrides where the frost textures live.
+    image side 32/64/224/299, used as they are at any size). By default it follows the image
+    size (`table_for_shape`): the reference tables at 32, 64, 224 and 299 px square; any other
+    image of at least 32 x 32 px gets the 32, 64 or 224 px table with its lengths in pixels
+    scaled by shorter side / that side (docs/corruptions.md). Random corruptions draw from
+    `rng` (a seed or Generator), image after image in order; results are truncated to uint8
+    like the reference generators. `frost_dir` overrides where the frost textures live.
     """
     name, severity = check_name(name), check_severity(severity)
-    images = _check_images(images)
-    table = table_for_shape(*images.shape[-3:-1]) if table is None else get_table(table)
+    rgb = _as_rgb(images)
+    table = table_for_shape(*rgb.shape[-3:-1]) if table is None else get_table(table)
     c = table[name, severity]
     if name in ops.DETERMINISTIC:
-        out = ops.DETERMINISTIC[name](images, c)
+        out = ops.DETERMINISTIC[name](rgb, c)
     else:
         generator = _generator(rng)
-        batch = images.reshape((-1,) + images.shape[-3:])
+        batch = rgb.reshape((-1,) + rgb.shape[-3:])
         out = np.stack([ops.RANDOM[name](img, c, draws.draw(name, generator, img, c, table, frost_dir))
-                        for img in batch]).reshape(images.shape)
-    return np.clip(out, 0, 255).astype(np.uint8)  # the reference's np.uint8(): truncation
+                        for img in batch]).reshape(rgb.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)  # the reference's np.uint8(): truncation
+    return out if rgb is images else out[..., :1].reshape(images.shape)

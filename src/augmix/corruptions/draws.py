@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from augmix.corruptions import frost as frost_assets
-from augmix.corruptions import kernels
+from augmix.corruptions import kernels, sizes
 from augmix.corruptions.tables import SeverityTable
 
 Draws = dict[str, Any]
@@ -52,9 +52,8 @@ def _snow(rng: np.random.Generator, image: np.ndarray, c: tuple) -> Draws:
 
 
 def _fog(rng: np.random.Generator, image: np.ndarray, c: tuple, mapsize: int) -> Draws:
-    if max(image.shape[:2]) > mapsize:
-        raise ValueError(f"fog needs a plasma map of at least {max(image.shape[:2])} px, "
-                         f"the table gives {mapsize}; pass a table made for this image size")
+    """The plasma draws for a map of `mapsize`, grown to cover the image where a named table's is smaller."""
+    mapsize = max(mapsize, sizes.plasma_side(*image.shape[:2]))
     uniforms = [rng.uniform(-1, 1, size=(side, side))
                 for side in kernels.plasma_level_shapes(mapsize) for _ in range(3)]
     return {"mapsize": mapsize, "uniforms": uniforms}
@@ -74,13 +73,9 @@ def _spatter(rng: np.random.Generator, image: np.ndarray, c: tuple) -> Draws:
 def _frost(rng: np.random.Generator, image: np.ndarray, c: tuple, table: SeverityTable,
            frost_dir: str | Path | None) -> Draws:
     """A texture among frost1-5 (frost6 is never used by the reference), then a random crop."""
-    textures = frost_assets.load_textures(table.frost_scale, frost_dir)
-    index = int(rng.integers(len(textures)))
-    texture = textures[index]
+    index = int(rng.integers(len(frost_assets.USED)))
     h, w = image.shape[:2]
-    if texture.shape[0] <= h or texture.shape[1] <= w:
-        raise ValueError(f"frost texture {texture.shape[1]}x{texture.shape[0]} (scale "
-                         f"{table.frost_scale}) is too small to crop {w}x{h}; use a table for this size")
+    texture = frost_assets.texture_covering(index, table.frost_scale, h, w, frost_dir)
     top = int(rng.integers(0, texture.shape[0] - h))
     left = int(rng.integers(0, texture.shape[1] - w))
     return {"index": index, "top": top, "left": left,

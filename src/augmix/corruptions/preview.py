@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES, check_name
-from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import table_for_shape
+from augmix.corruptions.tables import SeverityTable, get_table
 
 LABEL_WIDTH = 130
 HEADER = 20

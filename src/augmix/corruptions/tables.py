@@ -168,10 +168,3 @@ def get_table(table: str | int | SeverityTable) -> SeverityTable:
     raise ValueError(f"table must be one of {', '.join(TABLES)} or an image side of "
                      f"{', '.join(map(str, _BY_SIZE))}, got {table!r}")
 
-
-def table_for_shape(height: int, width: int) -> SeverityTable:
-    """The table whose reference images are `height` x `width`; other sizes must name a table."""
-    if height == width and height in _BY_SIZE:
-        return _BY_SIZE[height]
-    raise ValueError(f"no severity table for {height}x{width} images (the references use square "
-                     f"{', '.join(map(str, _BY_SIZE))} px images); pass table= one of {', '.join(TABLES)}")

@@ -174,7 +174,8 @@ def iter_corrupted(images: np.ndarray, labels: np.ndarray, names: Sequence[str] 
 
     The images equal the rows `augmix corrupt` writes with the same seed and table.
     """
-    from augmix.corruptions.tables import get_table, table_for_shape
+    from augmix.corruptions.sizes import table_for_shape
+    from augmix.corruptions.tables import get_table
     from augmix.data.generate import corrupt_block
 
     names = [check_name(n) for n in names]

@@ -35,11 +35,11 @@ from augmix._util.lock import folder_lock
 from augmix._util.pool import WorkerPool
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
-from augmix.corruptions.tables import SeverityTable, get_table, table_for_shape
+from augmix.corruptions.sizes import MIN_SIDE, table_for_shape
+from augmix.corruptions.tables import SeverityTable, get_table
 from augmix.data.folder import EXTENSIONS, ImageFileArray, UnreadableImageError, image_files, read_image, scan_tree
 
 JPEG_QUALITY = 85
-MIN_SIDE = 32  # pixels: the smallest images the corruptions take (CIFAR's)
 PARTS = ".parts"
 
 
@@ -369,22 +369,13 @@ def _write_corrupted_copy(job: _FolderJob, relative: Path, target: Path, name: s
     channels = 3 if image.mode.startswith("RGB") else 1
     rng = image_rng(job.seed, name, severity, _path_key(relative))
     try:
-        colour = _corrupt_colour(pixels[..., :channels], name, severity, rng, job)
+        colour = corrupt(pixels[..., :channels], name, severity, rng=rng, table=job.table,
+                         frost_dir=job.frost_dir)  # gray (H, W, 1) stays gray
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
     copy = np.concatenate([colour, pixels[..., channels:]], axis=-1)  # alpha, if any, unchanged
     _save_like(Image.fromarray(copy[..., 0] if copy.shape[-1] == 1 else copy), target, image.info)
     return None
-
-
-def _corrupt_colour(colour: np.ndarray, name: str, severity: int, rng: np.random.Generator,
-                    job: _FolderJob) -> np.ndarray:
-    """(H, W, 3) colour or (H, W, 1) gray pixels corrupted. Gray goes through the corruptions as
-    RGB with equal channels and comes back as its luma (ITU-R 601-2, Pillow's convert("L"))."""
-    gray = colour.shape[-1] == 1
-    rgb = np.repeat(colour, 3, axis=-1) if gray else colour
-    out = corrupt(rgb, name, severity, rng=rng, table=job.table, frost_dir=job.frost_dir)
-    return np.asarray(Image.fromarray(out).convert("L"))[..., None] if gray else out
 
 
 def _save_like(image: Image.Image, target: Path, info: dict) -> None:
