@@ -62,4 +62,4 @@ def corrupt(images: np.ndarray, name: str, severity: int, *, rng: RngLike = None
         batch = images.reshape((-1,) + images.shape[-3:])
         out = np.stack([ops.RANDOM[name](img, c, draws.draw(name, generator, img, c, table, frost_dir))
                         for img in batch]).reshape(images.shape)
-    return np.clip(out, 0, 255).astype(np.uint8)  # the reference's np.uint8(): truncation
+    return out  # uint8: the ops truncate like the reference's np.uint8()

@@ -28,9 +28,9 @@ def _shot(rng: np.random.Generator, image: np.ndarray, c: float) -> Draws:
 
 
 def _impulse(rng: np.random.Generator, image: np.ndarray, c: float) -> Draws:
-    """Per element: flip with probability c, to 1 (salt) or 0 (pepper) with probability 1/2."""
+    """Per element: flip with probability c, to 1 (salt, True) or 0 (pepper) with probability 1/2."""
     flip = rng.random(image.shape) < c
-    salt = (rng.random(image.shape) < 0.5).astype(np.float64)
+    salt = rng.random(image.shape) < 0.5
     return {"flip": flip, "salt": salt}
 
 
