@@ -7,6 +7,7 @@ BOX enlargement (pixelate's second resize).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -104,15 +105,24 @@ def _steps(mapsize: int) -> list[int]:
     return steps
 
 
-def _roll(array: np.ndarray, shift: int, axis: int) -> np.ndarray:
-    """np.roll by +-1 on a small 2-D array, without np.roll's generic overhead."""
-    if array.shape[axis] == 1:
-        return array
-    if axis == 0:
-        return np.concatenate((array[-shift:], array[:-shift])) if shift > 0 else \
-            np.concatenate((array[1:], array[:1]))
-    return np.concatenate((array[:, -shift:], array[:, :-shift]), axis=1) if shift > 0 else \
-        np.concatenate((array[:, 1:], array[:, :1]), axis=1)
+def _plus_rolled(a: np.ndarray, b: np.ndarray, shift: int, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """a + np.roll(b, shift, axis) for shift +-1 on 2-D arrays, without the rolled copy of b.
+
+    `out` may be `a` (not `b`); the sums are the same pairs in the same order as with np.roll.
+    """
+    n = a.shape[axis]
+
+    def part(start: int, stop: int) -> tuple[slice, ...]:
+        return (slice(start, stop), slice(None)) if axis == 0 else (slice(None), slice(start, stop))
+
+    out = np.empty_like(a) if out is None else out
+    if shift == -1:  # out[i] = a[i] + b[i + 1], b[0] at the end
+        np.add(a[part(0, n - 1)], b[part(1, n)], out=out[part(0, n - 1)])
+        np.add(a[part(n - 1, n)], b[part(0, 1)], out=out[part(n - 1, n)])
+    else:  # out[i] = a[i] + b[i - 1], b[n - 1] at the start
+        np.add(a[part(1, n)], b[part(0, n - 1)], out=out[part(1, n)])
+        np.add(a[part(0, 1)], b[part(n - 1, n)], out=out[part(0, 1)])
+    return out
 
 
 def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray]) -> np.ndarray:
@@ -120,31 +130,43 @@ def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray
 
     The reference adds `wibble * U(-wibble, wibble)` at each level; here the U(-1, 1) draws are
     scaled by wibble**2, which is the same distribution and the same numbers for U = wibble * U1.
+
+    The reference fills one map through strided views (corners, square centres, the two kinds
+    of diamond points, `step` apart); here each of those lattices is a small contiguous array
+    of the same values, and the four are interleaved into the next level's corners.
     """
     if mapsize < 2 or mapsize & (mapsize - 1):
         raise ValueError(f"mapsize must be a power of two >= 2, got {mapsize}")
     steps = _steps(mapsize)
     if len(draws) != 3 * len(steps):
         raise ValueError(f"plasma draws must hold {3 * len(steps)} arrays, got {len(draws)}")
-    grid = np.empty((mapsize, mapsize), dtype=np.float64)
-    grid[0, 0] = 0.0
+    corners = np.zeros((1, 1))
     wibble = 100.0
-    for level, step in enumerate(steps):
-        half = step // 2
-        squares, diamonds_a, diamonds_b = (wibble * wibble * d for d in draws[3 * level:3 * level + 3])
-        corners = grid[0::step, 0::step]
-        total = corners + _roll(corners, -1, 0)
-        total += _roll(total, -1, 1)
-        grid[half::step, half::step] = total / 4 + squares
-        centres = grid[half::step, half::step]
-        corners = grid[0::step, 0::step]
-        around = centres + _roll(centres, 1, 0) + corners + _roll(corners, -1, 1)
-        grid[0::step, half::step] = around / 4 + diamonds_a
-        around = centres + _roll(centres, 1, 1) + corners + _roll(corners, -1, 0)
-        grid[half::step, 0::step] = around / 4 + diamonds_b
+    for level in range(len(steps)):
+        squares, diamonds_a, diamonds_b = draws[3 * level:3 * level + 3]
+        weight = wibble * wibble
+        centres = _plus_rolled(corners, corners, -1, 0)
+        centres = _plus_rolled(centres, centres, -1, 1)
+        centres /= 4
+        centres += weight * squares
+        across = _plus_rolled(centres, centres, 1, 0)  # the diamond points between two corners of a row
+        across += corners
+        _plus_rolled(across, corners, -1, 1, out=across)
+        across /= 4
+        across += weight * diamonds_a
+        down = _plus_rolled(centres, centres, 1, 1)  # and of a column
+        down += corners
+        _plus_rolled(down, corners, -1, 0, out=down)
+        down /= 4
+        down += weight * diamonds_b
+        n = corners.shape[0]
+        grid = np.empty((2 * n, 2 * n))
+        grid[0::2, 0::2], grid[0::2, 1::2], grid[1::2, 0::2], grid[1::2, 1::2] = corners, across, down, centres
+        corners = grid
         wibble /= wibble_decay
-    grid -= grid.min()
-    return grid / grid.max()
+    corners -= corners.min()
+    corners /= corners.max()
+    return corners
 
 
 def motion_blur(image: np.ndarray, radius: float, sigma: float, angle: float) -> np.ndarray:
@@ -245,13 +267,15 @@ def box_enlarge(image: np.ndarray, height: int, width: int) -> np.ndarray:
     resize is a gather. Which pixel, Pillow itself says: it enlarges a ramp of source indices
     (a 32-bit image, whose resize does not round through 8 bits) with the same filter.
     """
+    return image.take(_box_sources(image.shape[1], width), axis=1)[_box_sources(image.shape[0], height)]
+
+
+@functools.lru_cache(maxsize=64)
+def _box_sources(size_in: int, size_out: int) -> np.ndarray:
+    """The source index of each of `size_out` pixels in Pillow's BOX enlargement of `size_in` pixels."""
     from PIL import Image
 
-    def sources(size_in: int, size_out: int) -> np.ndarray:
-        ramp = Image.fromarray(np.arange(size_in, dtype=np.int32)[None, :])
-        return np.asarray(ramp.resize((size_out, 1), Image.Resampling.BOX))[0]
-
-    pixels = np.ascontiguousarray(image)
-    pixels = pixels.view(np.dtype((np.void, pixels[0, 0].nbytes)))  # a pixel's channels as one item
-    rows, cols = sources(image.shape[0], height), sources(image.shape[1], width)
-    return pixels[rows].take(cols, axis=1).view(image.dtype)
+    ramp = Image.fromarray(np.arange(size_in, dtype=np.int32)[None, :])
+    sources = np.asarray(ramp.resize((size_out, 1), Image.Resampling.BOX))[0].astype(np.intp)
+    sources.setflags(write=False)
+    return sources
