@@ -6,9 +6,10 @@
    size), on real CIFAR-10 test images upsampled (bicubic). Both sides use the ImageNet-C
    parameters at every size, as imagecorruptions does: augmix gets the `imagenet` table with
    the plasma map (fog) and frost texture scale made large enough for the image. One thread
-   everywhere (BLAS, OpenMP, OpenCV). Rounds alternate augmix and imagecorruptions; the
-   figure is each side's fastest round (the least disturbed by other jobs), the ratio is
-   theirs / ours, and "sum" compares the sums over the 19.
+   everywhere (BLAS, OpenMP, OpenCV). Rounds (of about 50 ms: fast corruptions run several
+   times in one) alternate augmix and imagecorruptions; the figure is each side's fastest
+   round (the least disturbed by other jobs), the ratio is theirs / ours, and "sum" compares
+   the sums over the 19.
 2. With --generate: all 19 x 5 for the first --images CIFAR-10 test images with
    `write_cifar_c` on --workers processes, timed (wall and CPU).
 
@@ -55,6 +56,7 @@ SHARED = ROOT.parent / "shared" / "data"
 SIZES = ((224, 224), (602, 1200))
 QUICK_SIZES = ((32, 32), (40, 64))
 ONCE_SECONDS = 2.0  # a side slower than this per image is timed in one round only
+ROUND_SECONDS = 0.05  # a round repeats fast corruptions for about this long
 
 
 def load_cifar_test(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,10 +115,12 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _timed(fn) -> float:
+def _timed(fn, calls: int = 1) -> float:
+    """CPU seconds per call of `fn(i)`, over `calls` calls (i = 1, 2, ...)."""
     start = time.process_time()
-    fn()
-    return time.process_time() - start
+    for i in range(1, calls + 1):
+        fn(i)
+    return (time.process_time() - start) / calls
 
 
 def compare(images: np.ndarray, severity: int, rounds: int, table: SeverityTable, frost_dir: Path,
@@ -132,15 +136,16 @@ def compare(images: np.ndarray, severity: int, rounds: int, table: SeverityTable
             theirs.corrupt(images[i % len(images)], severity=severity, corruption_name=name)
 
         sides = {"ours": ours} | ({"theirs": reference} if theirs is not None else {})
-        times = {side: [] for side in sides}
+        times, calls, once = {}, {}, {}
         for side, fn in sides.items():  # the first call warms caches; one that slow is the only round
-            first = _timed(lambda: fn(0))
-            if first > ONCE_SECONDS:
-                times[side].append(first)
-        for i in range(rounds):  # alternating, so that both sides see the same load
+            first = _timed(lambda i: fn(0))
+            once[side] = first > ONCE_SECONDS
+            times[side] = [first] if once[side] else []
+            calls[side] = max(1, round(ROUND_SECONDS / first))
+        for _ in range(rounds):  # alternating, so that both sides see the same load
             for side, fn in sides.items():
-                if not times[side] or times[side][0] <= ONCE_SECONDS:
-                    times[side].append(_timed(lambda: fn(i + 1)))
+                if not once[side]:
+                    times[side].append(_timed(fn, calls[side]))
         row = {f"{side}_ms": min(ts) * 1e3 for side, ts in times.items()}
         row |= {f"{side}_rounds_ms": [round(t * 1e3, 3) for t in ts] for side, ts in times.items()}
         if theirs is not None:

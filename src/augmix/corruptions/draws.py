@@ -84,7 +84,7 @@ def _frost(rng: np.random.Generator, image: np.ndarray, c: tuple, table: Severit
     top = int(rng.integers(0, texture.shape[0] - h))
     left = int(rng.integers(0, texture.shape[1] - w))
     return {"index": index, "top": top, "left": left,
-            "texture": texture[top:top + h, left:left + w, ::-1].astype(np.float64)}
+            "texture": texture[top:top + h, left:left + w, ::-1]}  # uint8 RGB, a read-only view
 
 
 def draw(name: str, rng: np.random.Generator, image: np.ndarray, c: Any, table: SeverityTable,

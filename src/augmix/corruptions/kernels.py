@@ -267,7 +267,10 @@ def box_enlarge(image: np.ndarray, height: int, width: int) -> np.ndarray:
     resize is a gather. Which pixel, Pillow itself says: it enlarges a ramp of source indices
     (a 32-bit image, whose resize does not round through 8 bits) with the same filter.
     """
-    return image.take(_box_sources(image.shape[1], width), axis=1)[_box_sources(image.shape[0], height)]
+    pixels = np.ascontiguousarray(image)
+    pixels = pixels.view(np.dtype((np.void, pixels[0, 0].nbytes)))  # a pixel's values as one item: faster take
+    enlarged = pixels.take(_box_sources(image.shape[1], width), axis=1)[_box_sources(image.shape[0], height)]
+    return enlarged.view(image.dtype)
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from C loops instead of Python ones.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 from typing import Any, Callable
@@ -86,7 +87,9 @@ def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
     kernel = kernels.disk(c[0], c[1])
     x = _unit(image)
     flat = x.reshape((-1,) + x.shape[-3:])
-    out = np.stack([cv2.filter2D(img, -1, kernel) for img in flat])
+    out = np.empty_like(flat)
+    for img, dst in zip(flat, out):
+        cv2.filter2D(img, -1, kernel, dst=dst)
     return _to_uint8(out.reshape(x.shape))
 
 
@@ -134,11 +137,24 @@ def snow(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
 
 
 def frost(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
-    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale."""
-    x = c[0] * image.astype(np.float64)
-    x += c[1] * draws["texture"]
-    np.clip(x, 0, 255, out=x)
-    return x.astype(np.uint8)
+    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale.
+
+    An output value depends only on the pixel's value and the texture's there: one 256 x 256 table.
+    """
+    index = image.astype(np.uint16)
+    index <<= 8
+    index |= draws["texture"]
+    return _frost_table(c[0], c[1]).take(index)
+
+
+@functools.lru_cache(maxsize=16)
+def _frost_table(image_weight: float, texture_weight: float) -> np.ndarray:
+    """np.uint8(np.clip(image_weight * v + texture_weight * t, 0, 255)) at index 256 v + t."""
+    levels = np.arange(256, dtype=np.float64)
+    table = image_weight * levels[:, None] + texture_weight * levels[None, :]
+    table = np.clip(table, 0, 255).astype(np.uint8).ravel()
+    table.setflags(write=False)
+    return table
 
 
 def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
