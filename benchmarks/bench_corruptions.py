@@ -123,8 +123,8 @@ def _timed(fn, calls: int = 1) -> float:
     return (time.process_time() - start) / calls
 
 
-def compare(images: np.ndarray, severity: int, rounds: int, table: SeverityTable, frost_dir: Path,
-            theirs: types.ModuleType | None) -> dict:
+def compare(images: np.ndarray, severity: int, rounds: int, round_seconds: float, table: SeverityTable,
+            frost_dir: Path, theirs: types.ModuleType | None) -> dict:
     """Per corruption: each side's CPU milliseconds per image in every round, the fastest, their ratio."""
     rows = {}
     for name in ALL_CORRUPTIONS:
@@ -141,7 +141,7 @@ def compare(images: np.ndarray, severity: int, rounds: int, table: SeverityTable
             first = _timed(lambda i: fn(0))
             once[side] = first > ONCE_SECONDS
             times[side] = [first] if once[side] else []
-            calls[side] = max(1, round(ROUND_SECONDS / first))
+            calls[side] = max(1, round(round_seconds / first))
         for _ in range(rounds):  # alternating, so that both sides see the same load
             for side, fn in sides.items():
                 if not once[side]:
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--severity", type=int, default=3, choices=range(1, 6))
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per corruption and side")
     parser.add_argument("--quick", action="store_true",
-                        help="tiny images (32 x 32, 40 x 64), one round: checks that the script runs")
+                        help="tiny images (32 x 32, 40 x 64), one call per round and side: checks that it runs")
     parser.add_argument("--out", help="write the figures as JSON here")
     parser.add_argument("--generate", action="store_true", help="also time a whole CIFAR-10-C-style run")
     parser.add_argument("--images", type=int, default=5000, help="CIFAR images for --generate")
@@ -202,7 +202,7 @@ def main() -> None:
         parser.error("--rounds must be >= 1")
     cv2.setNumThreads(1)
     frost_dir = SHARED / "frost"
-    sizes, rounds = (QUICK_SIZES, 1) if args.quick else (SIZES, args.rounds)
+    sizes, rounds, round_seconds = (QUICK_SIZES, 1, 0.0) if args.quick else (SIZES, args.rounds, ROUND_SECONDS)
     theirs, notes = load_imagecorruptions()
     for note in notes:
         print(f"note: {note}")
@@ -218,7 +218,8 @@ def main() -> None:
         print(f"\n{height} x {width}, severity {args.severity}, ms of CPU per image (fastest of {rounds} "
               f"rounds), load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores:")
         print(f"{'corruption':20s} {'augmix':>10s} {'imagecorr.':>12s} {'ratio':>8s}")
-        rows = compare(images, args.severity, rounds, reference_table(height, width, frost_dir), frost_dir, theirs)
+        rows = compare(images, args.severity, rounds, round_seconds, reference_table(height, width, frost_dir),
+                       frost_dir, theirs)
         total = summary(rows)
         print(_line("sum", total))
         if "min_ratio" in total:
