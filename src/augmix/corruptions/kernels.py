@@ -17,14 +17,16 @@ from scipy import ndimage
 
 
 def gaussian(image: np.ndarray, sigma: float, *, mode: str = "nearest", truncate: float = 4.0,
-             channel_axis: bool = False) -> np.ndarray:
+             channel_axis: bool = False, in_place: bool = False) -> np.ndarray:
     """scikit-image's `filters.gaussian` on float input: the last two spatial axes, not channels.
 
-    `image` is (..., H, W) or, with `channel_axis`, (..., H, W, C).
+    `image` is (..., H, W) or, with `channel_axis`, (..., H, W, C). `in_place` filters `image`
+    itself (SciPy filters line by line through a buffer, so the values are the same).
     """
     spatial = (sigma, sigma, 0) if channel_axis else (sigma, sigma)
     sigmas = (0,) * (image.ndim - len(spatial)) + spatial
-    return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate)
+    return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate,
+                                   output=image if in_place else None)
 
 
 SMALL_ZOOM = 64  # crop side up to which clipped_zoom uses dense matrices

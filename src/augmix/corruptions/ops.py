@@ -79,7 +79,7 @@ def speckle_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
 
 def gaussian_blur(image: np.ndarray, c: float) -> np.ndarray:
     """scikit-image Gaussian of sigma c over each channel (mode nearest, truncate 4)."""
-    return _to_uint8(kernels.gaussian(_unit(image), c, channel_axis=True))
+    return _to_uint8(kernels.gaussian(_unit(image), c, channel_axis=True, in_place=True))
 
 
 def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
@@ -95,10 +95,10 @@ def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
 
 def glass_blur(image: np.ndarray, c: tuple[float, int, int], draws: Draws) -> np.ndarray:
     """Blur, truncate to uint8, shuffle pixels locally c[2] times, blur again."""
-    x = (kernels.gaussian(_unit(image), c[0], channel_axis=True) * 255).astype(np.uint8)
+    x = (kernels.gaussian(_unit(image), c[0], channel_axis=True, in_place=True) * 255).astype(np.uint8)
     for offsets in draws["offsets"]:
         x = kernels.glass_shuffle(x, int(c[1]), offsets)
-    return _to_uint8(kernels.gaussian(_unit(x), c[0], channel_axis=True))
+    return _to_uint8(kernels.gaussian(_unit(x), c[0], channel_axis=True, in_place=True))
 
 
 def motion_blur(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
@@ -264,7 +264,7 @@ def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
         colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
         x += m[..., None] * colour
         return _to_uint8(x)
-    mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4])
+    mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4], in_place=True)
     mud[mud < 0.8] = 0
     colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
     x *= 1 - mud[..., None]
