@@ -30,30 +30,28 @@ def _unit(image: np.ndarray, dtype=np.float64) -> np.ndarray:
     return np.divide(image, 255, dtype=dtype)
 
 
-def _to_uint8(x: np.ndarray) -> np.ndarray:
-    """The reference's `np.uint8(np.clip(x, 0, 1) * 255)`, in place on `x`, an array the caller made."""
+def _to_255(x: np.ndarray) -> np.ndarray:
+    """The reference's `np.uint8(np.clip(x, 0, 1) * 255)`, done in place on `x` (an array the caller made)."""
     np.clip(x, 0, 1, out=x)
     x *= 255
     return x.astype(np.uint8)
 
 
-# Every uint8 value through `_to_uint8(_unit(v))`: not always v itself ((v / 255) * 255 can fall
+# Every uint8 value through `_to_255(_unit(v))`: not always v itself ((v / 255) * 255 can fall
 # just short of v, and truncation then gives v - 1), so a lookup table stands in for the round trip.
-_ROUND_TRIP = _to_uint8(_unit(np.arange(256, dtype=np.uint8)))
+_ROUND_TRIP = _to_255(_unit(np.arange(256, dtype=np.uint8)))
 
 
 # --- noise -------------------------------------------------------------------------------------
 
 def gaussian_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
-    """x + N(0, c^2) per element; draws["noise"] is that N(0, c^2) field."""
-    x = _unit(image)
-    x += draws["noise"]
-    return _to_uint8(x)
+    """x + N(0, c^2) per element; draws["noise"] is that N(0, c^2) field (or a stack of them)."""
+    return _to_255(_unit(image) + draws["noise"])
 
 
 def shot_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
     """Poisson(x * c) / c; draws["counts"] is the Poisson sample."""
-    return _to_uint8(draws["counts"] / c)
+    return _to_255(draws["counts"] / c)
 
 
 def impulse_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
@@ -72,14 +70,14 @@ def speckle_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
     x = _unit(image)
     noisy = x * draws["noise"]
     noisy += x
-    return _to_uint8(noisy)
+    return _to_255(noisy)
 
 
 # --- blur --------------------------------------------------------------------------------------
 
 def gaussian_blur(image: np.ndarray, c: float) -> np.ndarray:
     """scikit-image Gaussian of sigma c over each channel (mode nearest, truncate 4)."""
-    return _to_uint8(kernels.gaussian(_unit(image), c, channel_axis=True, in_place=True))
+    return _to_255(kernels.gaussian(_unit(image), c, channel_axis=True, in_place=True))
 
 
 def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
@@ -90,7 +88,7 @@ def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
     out = np.empty_like(flat)
     for img, dst in zip(flat, out):
         cv2.filter2D(img, -1, kernel, dst=dst)
-    return _to_uint8(out.reshape(x.shape))
+    return _to_255(out.reshape(x.shape))
 
 
 def glass_blur(image: np.ndarray, c: tuple[float, int, int], draws: Draws) -> np.ndarray:
@@ -98,7 +96,7 @@ def glass_blur(image: np.ndarray, c: tuple[float, int, int], draws: Draws) -> np
     x = (kernels.gaussian(_unit(image), c[0], channel_axis=True, in_place=True) * 255).astype(np.uint8)
     for offsets in draws["offsets"]:
         x = kernels.glass_shuffle(x, int(c[1]), offsets)
-    return _to_uint8(kernels.gaussian(_unit(x), c[0], channel_axis=True, in_place=True))
+    return _to_255(kernels.gaussian(_unit(x), c[0], channel_axis=True, in_place=True))
 
 
 def motion_blur(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
@@ -117,7 +115,7 @@ def zoom_blur(image: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
         total += kernels.clipped_zoom(x, factor).astype(np.float32)
     total += x
     total /= len(c) + 1
-    return _to_uint8(total)
+    return _to_255(total)
 
 
 # --- weather -----------------------------------------------------------------------------------
@@ -133,7 +131,7 @@ def snow(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
     x = c[6] * x + (1 - c[6]) * np.maximum(x, grey * 1.5 + 0.5)
     x = x + layer
     x += np.rot90(layer, k=2)
-    return _to_uint8(x)
+    return _to_255(x)
 
 
 def frost(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
@@ -165,14 +163,14 @@ def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
     x += c[0] * plasma[:x.shape[0], :x.shape[1], None]
     x *= peak
     x /= peak + c[0]
-    return _to_uint8(x)
+    return _to_255(x)
 
 
 def brightness(image: np.ndarray, c: float) -> np.ndarray:
     """Add c to the HSV value channel."""
     hsv = kernels.rgb_to_hsv(_unit(image))
     hsv[..., 2] = np.clip(hsv[..., 2] + c, 0, 1)
-    return _to_uint8(kernels.hsv_to_rgb(hsv))
+    return _to_255(kernels.hsv_to_rgb(hsv))
 
 
 # --- digital -----------------------------------------------------------------------------------
@@ -190,7 +188,7 @@ def contrast(image: np.ndarray, c: float) -> np.ndarray:
     images = np.ascontiguousarray(image).reshape(-1, h, w, 3)
     out = np.empty_like(images)
     for img, dst, mean in zip(images, out, means):
-        table = _to_uint8((levels - mean) * c + mean)
+        table = _to_255((levels - mean) * c + mean)
         cv2.LUT(img, table[:, None, :], dst=dst)
     return out.reshape(image.shape)
 
@@ -199,7 +197,7 @@ def saturate(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
     """HSV saturation times c[0] plus c[1]."""
     hsv = kernels.rgb_to_hsv(_unit(image))
     hsv[..., 1] = np.clip(hsv[..., 1] * c[0] + c[1], 0, 1)
-    return _to_uint8(kernels.hsv_to_rgb(hsv))
+    return _to_255(kernels.hsv_to_rgb(hsv))
 
 
 def elastic_transform(image: np.ndarray, c: tuple[float, float, float], draws: Draws) -> np.ndarray:
@@ -218,7 +216,7 @@ def elastic_transform(image: np.ndarray, c: tuple[float, float, float], draws: D
     cols = np.arange(w)[None, :] + dx
     out = np.stack([ndimage.map_coordinates(x[..., ch], (rows, cols), order=1, mode="reflect")
                     for ch in range(x.shape[2])], axis=-1)
-    return _to_uint8(out)
+    return _to_255(out)
 
 
 def pixelate(image: np.ndarray, c: float) -> np.ndarray:
@@ -262,14 +260,13 @@ def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
         # The reference divides by the max even when it is 0 (NaN); no water then means no change.
         m = m / peak * c[4] if peak > 0 else np.zeros_like(m)
         colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
-        x += m[..., None] * colour
-        return _to_uint8(x)
+        return _to_255(x + m[..., None] * colour)
     mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4], in_place=True)
     mud[mud < 0.8] = 0
     colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
     x *= 1 - mud[..., None]
     x += mud[..., None] * colour
-    return _to_uint8(x)
+    return _to_255(x)
 
 
 DETERMINISTIC: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
