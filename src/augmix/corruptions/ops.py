@@ -261,7 +261,7 @@ def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
         m = m / peak * c[4] if peak > 0 else np.zeros_like(m)
         colour = np.array([175, 238, 238], dtype=np.float32) / 255.0
         return _to_255(x + m[..., None] * colour)
-    mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4], in_place=True)
+    mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4])
     mud[mud < 0.8] = 0
     colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
     x *= 1 - mud[..., None]
