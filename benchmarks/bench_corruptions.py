@@ -13,8 +13,8 @@
 2. With --generate: all 19 x 5 for the first --images CIFAR-10 test images with
    `write_cifar_c` on --workers processes, timed (wall and CPU).
 
-imagecorruptions is optional (`pip install imagecorruptions 'setuptools<81'`; it needs
-pkg_resources); without it only augmix's times are printed, with the reason. Version 1.1.2
+imagecorruptions is optional (`pip install --no-deps imagecorruptions 'setuptools<81'`, beside
+scikit-image; it needs pkg_resources); without it only augmix's times are printed, with the reason. Version 1.1.2
 predates NumPy 2 and scikit-image 0.19: where needed, its fog gets `numpy.float_` back (in
 its module only) and its `multichannel=True` Gaussian calls (gaussian and glass blur) are
 passed to scikit-image as `channel_axis=-1`, which is what that argument meant.
@@ -70,7 +70,7 @@ def load_cifar_test(n: int) -> tuple[np.ndarray, np.ndarray]:
 def reference_table(height: int, width: int, frost_dir: Path) -> SeverityTable:
     """The ImageNet-C parameters for a height x width image, as imagecorruptions applies them.
 
-    A plasma map of the next power of two above the longer side (fog) and frost textures
+    A plasma map of the smallest power of two at least the longer side (fog) and frost textures
     scaled so that the smallest of them still covers the image.
     """
     from augmix.corruptions.frost import load_textures
@@ -89,7 +89,8 @@ def load_imagecorruptions() -> tuple[types.ModuleType | None, list[str]]:
             import imagecorruptions.corruptions as module
     except ImportError as err:
         return None, [f"imagecorruptions is not installed ({err}): only augmix is timed; "
-                      "pip install imagecorruptions 'setuptools<81' for the comparison"]
+                      "pip install --no-deps imagecorruptions 'setuptools<81' (beside scikit-image) "
+                      "for the comparison"]
     notes = []
     if not hasattr(np, "float_"):
         numpy_shim = types.ModuleType("numpy")
