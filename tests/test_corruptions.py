@@ -237,3 +237,61 @@ def test_clipped_zoom_follows_the_spec_on_both_paths(side):
     for factor in get_table("imagenet").params["zoom_blur"][4] + get_table("cifar").params["zoom_blur"][4]:
         np.testing.assert_allclose(kernels.clipped_zoom(x, factor)[1], _clipped_zoom_as_specified(x[1], factor),
                                    rtol=0, atol=1e-12)
+
+
+def _motion_blur_tap_by_tap(image: np.ndarray, radius: float, sigma: float, angle: float) -> np.ndarray:
+    """ImageMagick's motion blur as the spec (section 1.5) words it, one tap at a time over an
+    edge-padded copy: one-sided Gaussian weights on 2 * ceil(radius) + 1 taps, offsets
+    ceil(i * p / |p| - 0.5) with p = width * (sin, cos) of the angle, rounded to 16 bits, / 257."""
+    width = 2 * math.ceil(radius) + 1
+    weights = np.exp(-np.arange(width) ** 2 / (2.0 * sigma * sigma))
+    weights /= weights.sum()
+    px, py = width * math.sin(math.radians(angle)), width * math.cos(math.radians(angle))
+    norm = math.hypot(px, py)
+    h, w = image.shape[:2]
+    pad = width
+    source = np.pad(image.astype(np.float64), ((pad, pad), (pad, pad)) + ((0, 0),) * (image.ndim - 2), mode="edge")
+    total = np.zeros(image.shape)
+    for i, weight in enumerate(weights):
+        dr, dc = math.ceil(i * px / norm - 0.5), math.ceil(i * py / norm - 0.5)
+        total += weight * source[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
+    return (np.clip(np.floor(total * 257 + 0.5), 0, 65535) // 257).astype(np.uint8)
+
+
+def test_motion_blur_sums_the_specified_taps(cifar_images):
+    """One filter2D over the taps' bounding box gives the tap-by-tap sums (colour and grey, any angle)."""
+    big = np.asarray(Image.fromarray(cifar_images[5]).resize((150, 90), Image.Resampling.BICUBIC))
+    for image in (cifar_images[0], cifar_images[1][..., 0], big):
+        for radius, sigma in [(6, 1), (10, 3), (15, 8)]:
+            for angle in (-135.0, -90.0, -45.0, -12.5, 0.0, 30.0, 45.0, 77.7):
+                np.testing.assert_array_equal(kernels.motion_blur(image, radius, sigma, angle),
+                                              _motion_blur_tap_by_tap(image, radius, sigma, angle))
+
+
+def test_box_enlarge_is_pillows_box_resize():
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = rng.integers(1, 120, size=2)
+        height, width = h + rng.integers(0, 300), w + rng.integers(0, 300)
+        image = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        expected = np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BOX))
+        np.testing.assert_array_equal(kernels.box_enlarge(image, height, width), expected)
+    grey = rng.integers(0, 256, size=(7, 5), dtype=np.uint8)
+    np.testing.assert_array_equal(kernels.box_enlarge(grey, 30, 11),
+                                  np.asarray(Image.fromarray(grey).resize((11, 30), Image.Resampling.BOX)))
+
+
+def test_jpeg_decoded_by_opencv_equals_pillows_decoding(cifar_images):
+    """The JPEG that Pillow wrote, read back by OpenCV: the pixels Pillow itself decodes."""
+    import io
+
+    from augmix.corruptions import ops
+    big = np.stack([np.asarray(Image.fromarray(im).resize((224, 160), Image.Resampling.BICUBIC)) for im in cifar_images[:2]])
+    for images in (cifar_images[:4], big):
+        for quality in (5, 25, 80):
+            expected = []
+            for image in images:
+                buffer = io.BytesIO()
+                Image.fromarray(image).save(buffer, "JPEG", quality=quality)
+                expected.append(np.asarray(Image.open(buffer).convert("RGB")))
+            np.testing.assert_array_equal(ops.jpeg_compression(images, quality), np.stack(expected))

@@ -85,5 +85,5 @@ def corrupt(images: np.ndarray, name: str, severity: int, *, rng: RngLike = None
         batch = rgb.reshape((-1,) + rgb.shape[-3:])
         out = np.stack([ops.RANDOM[name](img, c, draws.draw(name, generator, img, c, table, frost_dir))
                         for img in batch]).reshape(rgb.shape)
-    out = np.clip(out, 0, 255).astype(np.uint8)  # the reference's np.uint8(): truncation
+    # uint8: the ops truncate like the reference's np.uint8()
     return out if rgb is images else out[..., :1].reshape(images.shape)

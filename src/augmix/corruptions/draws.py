@@ -28,9 +28,9 @@ def _shot(rng: np.random.Generator, image: np.ndarray, c: float) -> Draws:
 
 
 def _impulse(rng: np.random.Generator, image: np.ndarray, c: float) -> Draws:
-    """Per element: flip with probability c, to 1 (salt) or 0 (pepper) with probability 1/2."""
+    """Per element: flip with probability c, to 1 (salt, True) or 0 (pepper) with probability 1/2."""
     flip = rng.random(image.shape) < c
-    salt = (rng.random(image.shape) < 0.5).astype(np.float64)
+    salt = rng.random(image.shape) < 0.5
     return {"flip": flip, "salt": salt}
 
 
@@ -79,7 +79,7 @@ def _frost(rng: np.random.Generator, image: np.ndarray, c: tuple, table: Severit
     top = int(rng.integers(0, texture.shape[0] - h))
     left = int(rng.integers(0, texture.shape[1] - w))
     return {"index": index, "top": top, "left": left,
-            "texture": texture[top:top + h, left:left + w, ::-1].astype(np.float64)}
+            "texture": texture[top:top + h, left:left + w, ::-1]}  # uint8 RGB, a read-only view
 
 
 def draw(name: str, rng: np.random.Generator, image: np.ndarray, c: Any, table: SeverityTable,

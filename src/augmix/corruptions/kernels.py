@@ -2,10 +2,12 @@
 
 Each helper restates one step of hendrycks/robustness `make_*_c.py` (spec section 1.1, 1.5):
 clipped zoom, the anti-aliased disk, the plasma fractal, ImageMagick's motion blur,
-scikit-image's HSV conversion and Gaussian filter, and glass blur's pixel shuffle.
+scikit-image's HSV conversion and Gaussian filter, glass blur's pixel shuffle, and Pillow's
+BOX enlargement (pixelate's second resize).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -15,14 +17,16 @@ from scipy import ndimage
 
 
 def gaussian(image: np.ndarray, sigma: float, *, mode: str = "nearest", truncate: float = 4.0,
-             channel_axis: bool = False) -> np.ndarray:
+             channel_axis: bool = False, in_place: bool = False) -> np.ndarray:
     """scikit-image's `filters.gaussian` on float input: the last two spatial axes, not channels.
 
-    `image` is (..., H, W) or, with `channel_axis`, (..., H, W, C).
+    `image` is (..., H, W) or, with `channel_axis`, (..., H, W, C). `in_place` filters `image`
+    itself (SciPy filters line by line through a buffer, so the values are the same).
     """
     spatial = (sigma, sigma, 0) if channel_axis else (sigma, sigma)
     sigmas = (0,) * (image.ndim - len(spatial)) + spatial
-    return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate)
+    return ndimage.gaussian_filter(image, sigma=sigmas, mode=mode, truncate=truncate,
+                                   output=image if in_place else None)
 
 
 SMALL_ZOOM = 64  # crop side up to which clipped_zoom uses dense matrices
@@ -103,15 +107,24 @@ def _steps(mapsize: int) -> list[int]:
     return steps
 
 
-def _roll(array: np.ndarray, shift: int, axis: int) -> np.ndarray:
-    """np.roll by +-1 on a small 2-D array, without np.roll's generic overhead."""
-    if array.shape[axis] == 1:
-        return array
-    if axis == 0:
-        return np.concatenate((array[-shift:], array[:-shift])) if shift > 0 else \
-            np.concatenate((array[1:], array[:1]))
-    return np.concatenate((array[:, -shift:], array[:, :-shift]), axis=1) if shift > 0 else \
-        np.concatenate((array[:, 1:], array[:, :1]), axis=1)
+def _plus_rolled(a: np.ndarray, b: np.ndarray, shift: int, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """a + np.roll(b, shift, axis) for shift +-1 on 2-D arrays, without the rolled copy of b.
+
+    `out` may be `a` (not `b`); the sums are the same pairs in the same order as with np.roll.
+    """
+    n = a.shape[axis]
+
+    def part(start: int, stop: int) -> tuple[slice, ...]:
+        return (slice(start, stop), slice(None)) if axis == 0 else (slice(None), slice(start, stop))
+
+    out = np.empty_like(a) if out is None else out
+    if shift == -1:  # out[i] = a[i] + b[i + 1], b[0] at the end
+        np.add(a[part(0, n - 1)], b[part(1, n)], out=out[part(0, n - 1)])
+        np.add(a[part(n - 1, n)], b[part(0, 1)], out=out[part(n - 1, n)])
+    else:  # out[i] = a[i] + b[i - 1], b[n - 1] at the start
+        np.add(a[part(1, n)], b[part(0, n - 1)], out=out[part(1, n)])
+        np.add(a[part(0, 1)], b[part(n - 1, n)], out=out[part(0, 1)])
+    return out
 
 
 def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray]) -> np.ndarray:
@@ -119,31 +132,43 @@ def plasma_fractal(mapsize: int, wibble_decay: float, draws: Sequence[np.ndarray
 
     The reference adds `wibble * U(-wibble, wibble)` at each level; here the U(-1, 1) draws are
     scaled by wibble**2, which is the same distribution and the same numbers for U = wibble * U1.
+
+    The reference fills one map through strided views (corners, square centres, the two kinds
+    of diamond points, `step` apart); here each of those lattices is a small contiguous array
+    of the same values, and the four are interleaved into the next level's corners.
     """
     if mapsize < 2 or mapsize & (mapsize - 1):
         raise ValueError(f"mapsize must be a power of two >= 2, got {mapsize}")
     steps = _steps(mapsize)
     if len(draws) != 3 * len(steps):
         raise ValueError(f"plasma draws must hold {3 * len(steps)} arrays, got {len(draws)}")
-    grid = np.empty((mapsize, mapsize), dtype=np.float64)
-    grid[0, 0] = 0.0
+    corners = np.zeros((1, 1))
     wibble = 100.0
-    for level, step in enumerate(steps):
-        half = step // 2
-        squares, diamonds_a, diamonds_b = (wibble * wibble * d for d in draws[3 * level:3 * level + 3])
-        corners = grid[0::step, 0::step]
-        total = corners + _roll(corners, -1, 0)
-        total += _roll(total, -1, 1)
-        grid[half::step, half::step] = total / 4 + squares
-        centres = grid[half::step, half::step]
-        corners = grid[0::step, 0::step]
-        around = centres + _roll(centres, 1, 0) + corners + _roll(corners, -1, 1)
-        grid[0::step, half::step] = around / 4 + diamonds_a
-        around = centres + _roll(centres, 1, 1) + corners + _roll(corners, -1, 0)
-        grid[half::step, 0::step] = around / 4 + diamonds_b
+    for level in range(len(steps)):
+        squares, diamonds_a, diamonds_b = draws[3 * level:3 * level + 3]
+        weight = wibble * wibble
+        centres = _plus_rolled(corners, corners, -1, 0)
+        centres = _plus_rolled(centres, centres, -1, 1)
+        centres /= 4
+        centres += weight * squares
+        across = _plus_rolled(centres, centres, 1, 0)  # the diamond points between two corners of a row
+        across += corners
+        _plus_rolled(across, corners, -1, 1, out=across)
+        across /= 4
+        across += weight * diamonds_a
+        down = _plus_rolled(centres, centres, 1, 1)  # and of a column
+        down += corners
+        _plus_rolled(down, corners, -1, 0, out=down)
+        down /= 4
+        down += weight * diamonds_b
+        n = corners.shape[0]
+        grid = np.empty((2 * n, 2 * n))
+        grid[0::2, 0::2], grid[0::2, 1::2], grid[1::2, 0::2], grid[1::2, 1::2] = corners, across, down, centres
+        corners = grid
         wibble /= wibble_decay
-    grid -= grid.min()
-    return grid / grid.max()
+    corners -= corners.min()
+    corners /= corners.max()
+    return corners
 
 
 def motion_blur(image: np.ndarray, radius: float, sigma: float, angle: float) -> np.ndarray:
@@ -163,15 +188,20 @@ def motion_blur(image: np.ndarray, radius: float, sigma: float, angle: float) ->
     norm = math.hypot(px, py)
     off_cols = np.ceil(taps * py / norm - 0.5).astype(np.int64)
     off_rows = np.ceil(taps * px / norm - 0.5).astype(np.int64)
-    h, w = image.shape[:2]
-    pad = int(max(np.abs(off_rows).max(), np.abs(off_cols).max()))
-    widths = ((pad, pad), (pad, pad)) + ((0, 0),) * (image.ndim - 2)
-    source = np.pad(image.astype(np.float64), widths, mode="edge")
-    total = np.zeros(image.shape, dtype=np.float64)
-    for weight, dr, dc in zip(weights, off_rows, off_cols):
-        total += weight * source[pad + dr:pad + dr + h, pad + dc:pad + dc + w]
-    quantum = np.clip(np.floor(total * 257 + 0.5), 0, 65535)
-    return (quantum // 257).astype(np.uint8)
+    # The taps as one sparse kernel over their bounding box, the image as its anchor, so that a
+    # single cv2.filter2D pass (double precision, edge pixels repeated) sums them.
+    top, left = int(off_rows.min()), int(off_cols.min())
+    kernel = np.zeros((int(off_rows.max()) - top + 1, int(off_cols.max()) - left + 1))
+    np.add.at(kernel, (off_rows - top, off_cols - left), weights)
+    total = cv2.filter2D(image.astype(np.float64), -1, kernel, anchor=(-left, -top),
+                         borderType=cv2.BORDER_REPLICATE)
+    total *= 257
+    total += 0.5
+    np.floor(total, out=total)
+    np.clip(total, 0, 65535, out=total)
+    total /= 257  # exact for whole numbers up to 65535, so the floor below is the integer quotient
+    np.floor(total, out=total)
+    return total.astype(np.uint8)
 
 
 def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
@@ -230,3 +260,27 @@ def glass_shuffle(image: np.ndarray, delta: int, offsets: np.ndarray) -> np.ndar
     out = image.reshape(h * w, -1).copy()
     out[visited] = image.reshape(h * w, -1)[target]
     return out.reshape(image.shape)
+
+
+def box_enlarge(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Pillow's BOX resize of (h, w, ...) `image` up to `height` x `width` (neither side smaller).
+
+    Enlarging, Pillow's box filter covers exactly one source pixel for each output pixel, so the
+    resize is a gather. Which pixel, Pillow itself says: it enlarges a ramp of source indices
+    (a 32-bit image, whose resize does not round through 8 bits) with the same filter.
+    """
+    pixels = np.ascontiguousarray(image)
+    pixels = pixels.view(np.dtype((np.void, pixels[0, 0].nbytes)))  # a pixel's values as one item: faster take
+    enlarged = pixels.take(_box_sources(image.shape[1], width), axis=1)[_box_sources(image.shape[0], height)]
+    return enlarged.view(image.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _box_sources(size_in: int, size_out: int) -> np.ndarray:
+    """The source index of each of `size_out` pixels in Pillow's BOX enlargement of `size_in` pixels."""
+    from PIL import Image
+
+    ramp = Image.fromarray(np.arange(size_in, dtype=np.int32)[None, :])
+    sources = np.asarray(ramp.resize((size_out, 1), Image.Resampling.BOX))[0].astype(np.intp)
+    sources.setflags(write=False)
+    return sources

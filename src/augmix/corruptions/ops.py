@@ -1,12 +1,16 @@
 """The 19 corruptions as pure functions of an image, the severity's parameters and explicit draws.
 
 Each function restates hendrycks/robustness `make_*_c.py` (spec section 1.2) and returns
-floats on the 0..255 scale (or uint8); `augmix.corruptions.corrupt` truncates to uint8 like
-the reference's `np.uint8(...)`. Deterministic corruptions take (..., H, W, 3) batches; the
-random ones take one (H, W, 3) image and the numbers `draws.py` drew for it.
+uint8, truncated like the reference's final `np.uint8(...)`. Deterministic corruptions take
+(..., H, W, 3) batches; the random ones take one (H, W, 3) image and the numbers `draws.py`
+drew for it. The arithmetic is the reference's, operation for operation and in its precision,
+so outputs stay bit-identical; speed comes from fewer passes (in-place steps on arrays a
+function made itself, lookup tables where a pixel's result depends on its value alone) and
+from C loops instead of Python ones.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 from typing import Any, Callable
@@ -22,17 +26,26 @@ Draws = dict[str, Any]
 
 
 def _unit(image: np.ndarray, dtype=np.float64) -> np.ndarray:
-    return image.astype(dtype) / 255.0
+    """image / 255 in `dtype`, as a new array."""
+    return np.divide(image, 255, dtype=dtype)
 
 
 def _to_255(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0, 1) * 255
+    """The reference's `np.uint8(np.clip(x, 0, 1) * 255)`, done in place on `x` (an array the caller made)."""
+    np.clip(x, 0, 1, out=x)
+    x *= 255
+    return x.astype(np.uint8)
+
+
+# Every uint8 value through `_to_255(_unit(v))`: not always v itself ((v / 255) * 255 can fall
+# just short of v, and truncation then gives v - 1), so a lookup table stands in for the round trip.
+_ROUND_TRIP = _to_255(_unit(np.arange(256, dtype=np.uint8)))
 
 
 # --- noise -------------------------------------------------------------------------------------
 
 def gaussian_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
-    """x + N(0, c^2) per element; draws["noise"] is that N(0, c^2) field."""
+    """x + N(0, c^2) per element; draws["noise"] is that N(0, c^2) field (or a stack of them)."""
     return _to_255(_unit(image) + draws["noise"])
 
 
@@ -42,23 +55,29 @@ def shot_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
 
 
 def impulse_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
-    """Salt and pepper per element (scikit-image `random_noise(mode='s&p', amount=c)`)."""
-    x = _unit(image)
-    x[draws["flip"]] = draws["salt"][draws["flip"]]
-    return _to_255(x)
+    """Salt and pepper per element (scikit-image `random_noise(mode='s&p', amount=c)`).
+
+    Flipped elements become 255 (draws["salt"]) or 0, the others go through the reference's
+    float round trip.
+    """
+    out = _ROUND_TRIP[image]
+    np.copyto(out, np.uint8(255) * draws["salt"], where=draws["flip"])
+    return out
 
 
 def speckle_noise(image: np.ndarray, c: float, draws: Draws) -> np.ndarray:
     """x + x * N(0, c^2) per element."""
     x = _unit(image)
-    return _to_255(x + x * draws["noise"])
+    noisy = x * draws["noise"]
+    noisy += x
+    return _to_255(noisy)
 
 
 # --- blur --------------------------------------------------------------------------------------
 
 def gaussian_blur(image: np.ndarray, c: float) -> np.ndarray:
     """scikit-image Gaussian of sigma c over each channel (mode nearest, truncate 4)."""
-    return _to_255(kernels.gaussian(_unit(image), c, channel_axis=True))
+    return _to_255(kernels.gaussian(_unit(image), c, channel_axis=True, in_place=True))
 
 
 def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
@@ -66,16 +85,18 @@ def defocus_blur(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
     kernel = kernels.disk(c[0], c[1])
     x = _unit(image)
     flat = x.reshape((-1,) + x.shape[-3:])
-    out = np.stack([cv2.filter2D(img, -1, kernel) for img in flat])
+    out = np.empty_like(flat)
+    for img, dst in zip(flat, out):
+        cv2.filter2D(img, -1, kernel, dst=dst)
     return _to_255(out.reshape(x.shape))
 
 
 def glass_blur(image: np.ndarray, c: tuple[float, int, int], draws: Draws) -> np.ndarray:
     """Blur, truncate to uint8, shuffle pixels locally c[2] times, blur again."""
-    x = (kernels.gaussian(_unit(image), c[0], channel_axis=True) * 255).astype(np.uint8)
+    x = (kernels.gaussian(_unit(image), c[0], channel_axis=True, in_place=True) * 255).astype(np.uint8)
     for offsets in draws["offsets"]:
         x = kernels.glass_shuffle(x, int(c[1]), offsets)
-    return _to_255(kernels.gaussian(x / 255.0, c[0], channel_axis=True))
+    return _to_255(kernels.gaussian(_unit(x), c[0], channel_axis=True, in_place=True))
 
 
 def motion_blur(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
@@ -92,7 +113,9 @@ def zoom_blur(image: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
     total = np.zeros_like(x)
     for factor in c:
         total += kernels.clipped_zoom(x, factor).astype(np.float32)
-    return _to_255((x + total) / (len(c) + 1))
+    total += x
+    total /= len(c) + 1
+    return _to_255(total)
 
 
 # --- weather -----------------------------------------------------------------------------------
@@ -106,12 +129,30 @@ def snow(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
     layer = kernels.motion_blur(layer, c[4], c[5], draws["angle"])[..., None] / 255.0
     grey = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[..., None]
     x = c[6] * x + (1 - c[6]) * np.maximum(x, grey * 1.5 + 0.5)
-    return _to_255(x + layer + np.rot90(layer, k=2))
+    x = x + layer
+    x += np.rot90(layer, k=2)
+    return _to_255(x)
 
 
 def frost(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
-    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale."""
-    return np.clip(c[0] * image.astype(np.float64) + c[1] * draws["texture"], 0, 255)
+    """c[0] * image + c[1] * draws["texture"] (an RGB crop of a frost texture), on the 0..255 scale.
+
+    An output value depends only on the pixel's value and the texture's there: one 256 x 256 table.
+    """
+    index = image.astype(np.uint16)
+    index <<= 8
+    index |= draws["texture"]
+    return _frost_table(c[0], c[1]).take(index)
+
+
+@functools.lru_cache(maxsize=16)
+def _frost_table(image_weight: float, texture_weight: float) -> np.ndarray:
+    """np.uint8(np.clip(image_weight * v + texture_weight * t, 0, 255)) at index 256 v + t."""
+    levels = np.arange(256, dtype=np.float64)
+    table = image_weight * levels[:, None] + texture_weight * levels[None, :]
+    table = np.clip(table, 0, 255).astype(np.uint8).ravel()
+    table.setflags(write=False)
+    return table
 
 
 def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
@@ -119,8 +160,10 @@ def fog(image: np.ndarray, c: tuple[float, float], draws: Draws) -> np.ndarray:
     x = _unit(image)
     peak = x.max()
     plasma = kernels.plasma_fractal(draws["mapsize"], c[1], draws["uniforms"])
-    x = x + c[0] * plasma[:x.shape[0], :x.shape[1], None]
-    return _to_255(x * peak / (peak + c[0]))
+    x += c[0] * plasma[:x.shape[0], :x.shape[1], None]
+    x *= peak
+    x /= peak + c[0]
+    return _to_255(x)
 
 
 def brightness(image: np.ndarray, c: float) -> np.ndarray:
@@ -133,10 +176,21 @@ def brightness(image: np.ndarray, c: float) -> np.ndarray:
 # --- digital -----------------------------------------------------------------------------------
 
 def contrast(image: np.ndarray, c: float) -> np.ndarray:
-    """Scale each channel's deviation from its mean by c."""
-    x = _unit(image)
-    means = x.mean(axis=(-3, -2), keepdims=True)
-    return _to_255((x - means) * c + means)
+    """Scale each channel's deviation from its mean by c.
+
+    An output value depends only on the input value and its image's channel mean: one
+    256-entry table per channel and image (the reference's float steps on every level), applied
+    with cv2.LUT.
+    """
+    h, w = image.shape[-3:-1]
+    means = _unit(image).mean(axis=(-3, -2)).reshape(-1, 3)
+    levels = _unit(np.arange(256, dtype=np.uint8))[:, None]
+    images = np.ascontiguousarray(image).reshape(-1, h, w, 3)
+    out = np.empty_like(images)
+    for img, dst, mean in zip(images, out, means):
+        table = _to_255((levels - mean) * c + mean)
+        cv2.LUT(img, table[:, None, :], dst=dst)
+    return out.reshape(image.shape)
 
 
 def saturate(image: np.ndarray, c: tuple[float, float]) -> np.ndarray:
@@ -166,23 +220,24 @@ def elastic_transform(image: np.ndarray, c: tuple[float, float, float], draws: D
 
 
 def pixelate(image: np.ndarray, c: float) -> np.ndarray:
-    """Box-downsample to int(side * c), box-upsample back (PIL)."""
+    """Box-downsample to int(side * c), box-upsample back (PIL; the upsample as its exact gather)."""
     h, w = image.shape[-3:-1]
     small = (int(w * c), int(h * c))
     if min(small) < 1:
         raise ValueError(f"images of {h}x{w} px are too small for pixelate at factor {c} "
                          f"(it needs sides of at least {math.ceil(1 / c)} px)")
-    out = [np.asarray(Image.fromarray(img).resize(small, Image.Resampling.BOX)
-                      .resize((w, h), Image.Resampling.BOX)) for img in image.reshape((-1, h, w, 3))]
+    out = [kernels.box_enlarge(np.asarray(Image.fromarray(img).resize(small, Image.Resampling.BOX)), h, w)
+           for img in image.reshape((-1, h, w, 3))]
     return np.stack(out).reshape(image.shape)
 
 
 def jpeg_compression(image: np.ndarray, c: int) -> np.ndarray:
-    """Encode with PIL JPEG quality c (4:2:0) and decode."""
+    """Encode with PIL JPEG quality c (4:2:0) and decode (with OpenCV: the same libjpeg-turbo
+    decoder and settings as Pillow's, without Pillow's copies out of its own image memory)."""
     def roundtrip(img: np.ndarray) -> np.ndarray:
         buffer = io.BytesIO()
         Image.fromarray(img).save(buffer, "JPEG", quality=c)
-        return np.asarray(Image.open(buffer).convert("RGB"))
+        return cv2.imdecode(np.frombuffer(buffer.getbuffer(), np.uint8), cv2.IMREAD_COLOR_RGB)
     h, w = image.shape[-3:-1]
     return np.stack([roundtrip(img) for img in image.reshape((-1, h, w, 3))]).reshape(image.shape)
 
@@ -215,7 +270,9 @@ def spatter(image: np.ndarray, c: tuple, draws: Draws) -> np.ndarray:
     mud = kernels.gaussian((liquid > c[3]).astype(np.float32), c[4])
     mud[mud < 0.8] = 0
     colour = np.array([63, 42, 20], dtype=np.float32) / 255.0
-    return _to_255(x * (1 - mud[..., None]) + mud[..., None] * colour)
+    x *= 1 - mud[..., None]
+    x += mud[..., None] * colour
+    return _to_255(x)
 
 
 DETERMINISTIC: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
