@@ -17,7 +17,7 @@ from pathlib import Path
 DEMO_SETTINGS = {"data": "synthetic", "model": "wrn-10-1", "train_subset": 5000, "test_subset": 500,
                  "epochs": 5, "batch_size": 128, "eval_batch_size": 500, "workers": 2, "seed": 1}
 # Stability (-P): generated perturbation sequences of the first test images (few: each is 31 frames).
-DEMO_STABILITY_SUBSET = 200
+DEMO_STABILITY_SUBSET = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

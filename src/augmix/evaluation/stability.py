@@ -83,6 +83,7 @@ def sequence_logits(model: torch.nn.Module, videos: np.ndarray, *, mean: Sequenc
     """
     n, t = videos.shape[:2]
     mean_t, std_t = (v.to(device) for v in per_channel(mean, std, videos.shape[-1]))
+    model.eval()
     group = max(1, batch_size // t)
     for start in range(0, n, group):
         frames = np.asarray(videos[start:start + group]).reshape(-1, *videos.shape[2:])
@@ -143,7 +144,6 @@ def stability(model: torch.nn.Module, sets: PerturbedSets, *, mean: Sequence[flo
     sets = list(sets)
     for name, videos in sets:
         _check_videos(name, videos, difficulty)
-    model.eval()
     start, frames = time.perf_counter(), 0
     per: dict[str, dict[str, float]] = {}
     with tqdm(total=sum(len(v) for _, v in sets), unit="video", desc=desc, disable=not progress) as bar:
