@@ -199,7 +199,7 @@ def test_baseline_file_checks(tmp_path):
     for bad, match in ((dict(good, snoww={"flip_probability": 0.1}), "did you mean 'snow'"),
                        ({"snow": {"flip_probability": -1}}, "positive number"),
                        ({"snow": {"fp": 0.1}}, "flip_probability and/or top5_distance"),
-                       ([1, 2], "must map perturbation names")):
+                       ([1, 2], "must be a JSON object: perturbation"), ({}, "must map perturbation names")):
         (tmp_path / "bad.json").write_text(json.dumps(bad))
         with pytest.raises(ValueError, match=match):
             S.load_baseline(tmp_path / "bad.json")

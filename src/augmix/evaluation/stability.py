@@ -188,11 +188,9 @@ def load_baseline(path: str | os.PathLike) -> dict[str, dict[str, float]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"stability baseline not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not JSON: {err}") from None
-    return check_baseline(data, str(path))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return check_baseline(validate.json_object(text, str(path), "a JSON object: perturbation -> "
+                                               "{flip_probability, top5_distance}"), str(path))
 
 
 def check_baseline(data: Any, where: str = "baseline") -> dict[str, dict[str, float]]:
