@@ -322,3 +322,11 @@ def test_eval_bad_perturbation_input_is_one_line_exit_2(toy, tmp_path, capsys, c
     assert err.startswith("augmix eval: error:") and len(err.strip().splitlines()) == 1
     assert match in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_compare_refuses_a_bad_p_folder_before_training(tmp_path, capsys):
+    p_dir = _write_p(tmp_path / "P", names=["snow"])  # the 9 other test perturbations are missing
+    assert cli.main(["compare", "--perturbations", str(p_dir), "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("augmix compare: error:") and "gaussian_noise" in err
+    assert not (tmp_path / "cmp" / "standard").exists()

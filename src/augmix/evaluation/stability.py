@@ -37,7 +37,8 @@ from augmix.evaluation.evaluator import model_input, per_channel
 from augmix.perturbations import PERTURBATIONS, VALIDATION_PERTURBATIONS
 
 PerturbedSets = Iterable[tuple[str, np.ndarray]]
-# The weights whose FP and uT5D normalize ImageNet-P results (the ones `test.py` loads).
+# The baseline computed when none is given: torchvision's pretrained AlexNet (ImageNet-P's
+# test.py loads an earlier file of it, alexnet-owt-4df8aa71).
 ALEXNET_WEIGHTS = "torchvision alexnet IMAGENET1K_V1"
 _METRICS = ("flip_probability", "top5_distance")
 log = logging.getLogger("augmix")
