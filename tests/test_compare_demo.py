@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from augmix import cli
+from augmix.cli.demo import DEMO_STABILITY_SUBSET
 from augmix.evaluation.compare import comparison_table, method_settings
 from augmix.evaluation.results import ResultsRecord
 
@@ -26,6 +27,11 @@ def test_demo_trains_both_evaluates_all_cells_and_reports(tmp_path, frost_env, c
         assert record.summary["mean_corruption_error"] is not None
         assert record.meta["n_clean"] == 200
     assert records[0].meta["seed"] == records[1].meta["seed"]
+    # Stability on generated sequences of the first test images, the same for both models.
+    assert "Mean flip probability over the 10 perturbation sequences" in printed
+    for record in records:
+        assert record.stability["mean_flip_probability"] is not None and record.stability["source"] == "generated"
+        assert {v["videos"] for v in record.stability["perturbations"].values()} == {min(DEMO_STABILITY_SUBSET, 200)}
     # Both models saw the very same corrupted images: one set on disk, written once.
     assert sorted(p.name for p in (out / "synthetic-C").glob("*.npy"))[:2] == ["brightness.npy", "contrast.npy"]
     report = (out / "report" / "report.md").read_text()

@@ -58,7 +58,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--test-subset", type=int, default=None, metavar="N",
                         help="evaluate on the first N test images only")
     add_old_spelling(parser, "--limit", "test_subset", type=int)
-    parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions")
+    stability = parser.add_argument_group(
+        "stability (-P)", "flip probability and top-5 distance on perturbation sequences, in the same record")
+    stability.add_argument("--perturbations", default=None, metavar="generate|DIR",
+                           help="a -P folder of <perturbation>.npy files (CIFAR-10-P layout), or 'generate' "
+                                "(sequences of the evaluated test images, written once next to the results)")
+    stability.add_argument("--perturbation-names", nargs="+", default=None, metavar="NAME",
+                           help="perturbations to evaluate (default: the 10 test perturbations)")
+    stability.add_argument("--difficulty", type=int, default=1,
+                           help="compare each frame of an ordered sequence with the one D frames earlier")
+    stability.add_argument("--stability-baseline", default=None, metavar="JSON",
+                           help="AlexNet's (or another baseline's) per-perturbation flip_probability and "
+                                "top5_distance, for mFR and mT5D (default for ImageNet: computed once with "
+                                "torchvision's AlexNet when installed, and cached)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions and sequences")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -99,6 +112,7 @@ def run(args) -> int:
         name = args.name or meta.pop("name")
         model_meta = {"model": meta["model"], "model_source": meta["model_source"]}
     names = eval_sources.corruption_names(args.corruptions, args.extra)
+    perturbed = _perturbed(args, clean, out) if args.perturbations else None  # bad input: before the long run
     corrupted, total = eval_sources.corrupted_sets(
         args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
         eval_transform=args.eval_transform)
@@ -109,15 +123,41 @@ def run(args) -> int:
                             "seed": args.seed,
                             "corruption_source": eval_sources.source_kind(args.corrupted),
                             "eval_transform": args.eval_transform if dataset == "imagenet" else None})
+    if perturbed is not None:
+        record.stability = _stability(args, model, meta, dataset, name, *perturbed)
     record.to_json(out)
     print(summary_line(record) + f" -> {out}")
     return 0
 
 
+def _perturbed(args, clean, out):
+    """The -P sequences to evaluate (generated, or read and checked) and their folder."""
+    from augmix.evaluation import sources as eval_sources
+    from augmix.evaluation.stability import check_names, load_baseline
+
+    validate.integer(args.difficulty, "--difficulty")
+    names = check_names(args.perturbation_names)
+    if args.stability_baseline is not None:
+        load_baseline(args.stability_baseline)
+    return eval_sources.perturbed_sets(args.perturbations, clean, out.parent / f"{clean.dataset}-P", names,
+                                       limit=args.test_subset, seed=args.seed)
+
+
+def _stability(args, model, meta, dataset, name, sets, folder) -> dict:
+    from augmix.evaluation.stability import evaluate_stability
+
+    section = evaluate_stability(model, sets, dataset=dataset, mean=meta["mean"], std=meta["std"], folder=folder,
+                                 baseline_file=args.stability_baseline, batch_size=args.batch_size,
+                                 device=args.device, difficulty=args.difficulty, desc=f"stability {name}")
+    return {**section, "source": "generated" if args.perturbations == "generate" else str(folder)}
+
+
 def summary_line(record: ResultsRecord) -> str:
     mce = record.summary.get("mean_corruption_error")
+    fp = record.stability.get("mean_flip_probability")
     return (f"{record.name}: clean error {100 * record.clean['error']:.2f}%"
-            + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else ""))
+            + (f", mean corruption error {100 * mce:.2f}%" if mce is not None else "")
+            + (f", mean flip probability {100 * fp:.2f}%" if fp is not None else ""))
 
 
 _OTHER_FLAGS = ("model_kwargs", "weights", "num_classes", "mean", "std")

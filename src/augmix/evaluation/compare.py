@@ -3,6 +3,7 @@ the same corrupted test set, summarized in one table and one report.
 
     out/<method>/            one training run each (checkpoint, metrics, results.json)
     out/<dataset>-C/         the corrupted test set, written once in the CIFAR-C layout
+    out/<dataset>-P/         with perturbations="generate": the -P sequences, written once
     out/report/              report.md and its PNG figures
 
 Everything is resumable: a finished run is kept, an interrupted one continues from its last
@@ -69,7 +70,8 @@ def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Se
 def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | None = None,
             overrides: dict[str, Any] | None = None, corrupted: str | None = None,
             severities: Sequence[int] = (1, 2, 3, 4, 5), corruption_seed: int = 0,
-            workers: int | None = None, progress: bool = True) -> list[ResultsRecord]:
+            workers: int | None = None, progress: bool = True, perturbations: str | None = None,
+            stability_subset: int | None = None) -> list[ResultsRecord]:
     """Train each method, evaluate all on the same corrupted set, write out/report/.
 
     `overrides` are training-config fields shared by every method (model, data, epochs,
@@ -77,13 +79,17 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     released CIFAR-C folder; by default the test set is corrupted once with
     `corruption_seed` and written under `out`. For ImageNet-style folder data (FOLDER/train,
     FOLDER/val) `corrupted` is required: the ImageNet-C tree the models are evaluated on.
+    `perturbations` ('generate' or a -P folder) adds stability under perturbation sequences,
+    on the first `stability_subset` (default: `test_subset`) of them.
     """
     from augmix.corruptions import CORRUPTIONS
     from augmix.data.corrupted import iter_cifar_c
     from augmix.data.sources import cifar_root
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
-    from augmix.evaluation.sources import clean_test_set, corrupted_sets, source_kind
+    from augmix.evaluation.sources import clean_test_set, corrupted_sets, perturbed_sets, source_kind
+    from augmix.evaluation.stability import evaluate_stability
+    from augmix.perturbations import PERTURBATIONS
     from augmix.train.checkpoint import load_model, read_checkpoint
     from augmix.train.config import make_config
 
@@ -127,6 +133,9 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
         clean = clean_test_set(root, dataset, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
         clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
+    p_sets = None if perturbations is None else perturbed_sets(
+        perturbations, clean, out / f"{dataset}-P", PERTURBATIONS, limit=stability_subset or test_subset,
+        seed=corruption_seed, workers=workers, progress=progress)
 
     records = []
     for method in methods:
@@ -144,6 +153,11 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
                                 "epochs": meta["epoch"], "train_wall_time_s": _train_time(out / method),
                                 "corruption_source": source_kind(corrupted) if corrupted else "generated",
                                 "command": f"augmix compare (method {method})"})
+        if p_sets is not None:
+            record.stability = {**evaluate_stability(
+                model, p_sets[0], dataset=dataset, mean=meta["mean"], std=meta["std"], folder=p_sets[1],
+                progress=progress, desc=f"stability {method}"),
+                "source": "generated" if perturbations == "generate" else str(p_sets[1])}
         record.to_json(out / method / "results.json")
         records.append(record)
     write_report(records, out / "report")
@@ -184,18 +198,21 @@ def _train_time(run_dir: Path) -> float | None:
 
 
 def comparison_table(records: Sequence[ResultsRecord]) -> str:
-    """A plain-text table: clean error, mean corruption error, RMS calibration errors."""
+    """A plain-text table: clean error, mean corruption error, RMS calibration errors, and the
+    mean flip probability when a record has stability results."""
     def pct(value):
         return "—" if value is None else f"{100 * value:.2f}"
 
-    rows = [("method", "clean err %", "mean corr. err %", "RMS calib clean %", "RMS calib corr. %",
-             "train s")]
+    stability = any(r.stability for r in records)
+    rows = [("method", "clean err %", "mean corr. err %", "RMS calib clean %", "RMS calib corr. %")
+            + (("mean flip prob. %",) if stability else ()) + ("train s",)]
     for r in records:
         train_s = r.meta.get("train_wall_time_s")
         rows.append((r.name, pct(r.clean.get("error")), pct(r.summary.get("mean_corruption_error")),
                      pct(r.clean.get("rms_calibration_error")),
-                     pct(r.summary.get("mean_rms_calibration_error_corrupted")),
-                     "—" if train_s is None else f"{train_s:.0f}"))
+                     pct(r.summary.get("mean_rms_calibration_error_corrupted")))
+                    + ((pct(r.stability.get("mean_flip_probability")),) if stability else ())
+                    + ("—" if train_s is None else f"{train_s:.0f}",))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
                        enumerate(zip(row, widths))) for row in rows]

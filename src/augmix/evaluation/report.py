@@ -1,7 +1,8 @@
 """`augmix report`: Markdown tables and PNG plots comparing results records side by side.
 
 Figures follow the AugMix paper: error per corruption, and error and RMS calibration error
-by severity (0 = clean), plus reliability diagrams when the records carry histograms.
+by severity (0 = clean), plus reliability diagrams when the records carry histograms and the
+flip probability per perturbation when they carry -P stability results.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from augmix.evaluation.results import ResultsRecord, summarize
 ERROR_BY_CORRUPTION_PNG = "error_by_corruption.png"
 BY_SEVERITY_PNG = "error_and_calibration_by_severity.png"
 RELIABILITY_PNG = "reliability.png"
+FLIP_PROBABILITY_PNG = "flip_probability_by_perturbation.png"
 
 
 # ----------------------------------------------------------------------------- data
@@ -70,6 +72,16 @@ def _n_benchmark(record: ResultsRecord) -> int:
     return sum(c in record.corruptions for c in metrics.CORRUPTIONS)
 
 
+def _perturbation_names(records: Sequence[ResultsRecord]) -> list[str]:
+    """The perturbations any run has: the 10 test ones in their order, then the others."""
+    present = {p for r in records for p in r.stability.get("perturbations", {})}
+    return [p for p in metrics.P_PERTURBATIONS if p in present] + sorted(present - set(metrics.P_PERTURBATIONS))
+
+
+def _stability_value(record: ResultsRecord, perturbation: str, key: str) -> float | None:
+    return record.stability.get("perturbations", {}).get(perturbation, {}).get(key)
+
+
 # ----------------------------------------------------------------------------- markdown
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}"
@@ -93,6 +105,42 @@ def _meta_value(meta: dict, key: str, fmt: str = "{}") -> str:
         return _esc(fmt.format(value))
     except (TypeError, ValueError):  # meta is free-form: show what is there
         return _esc(str(value))
+
+
+def _stability_markdown(records: Sequence[ResultsRecord]) -> list[str]:
+    """Stability under perturbation sequences: the means, then FP and uT5D per perturbation."""
+    perturbations = _perturbation_names(records)
+    if not perturbations:
+        return []
+    runs = [r for r in records if r.stability]
+    out = ["", "## Stability under perturbations (-P)", "",
+           "Flip probability: how often the top-1 prediction changes from one frame to the next (noise "
+           "sequences: from the first frame), in %. Top-5 distance: how far the top 5 classes move "
+           "(0 to 15). Means over the 10 test perturbations; mFR and mT5D divide each perturbation's "
+           "value by AlexNet's first (ImageNet-P), in %. Lower is more stable.", ""]
+
+    def number(value):
+        return "—" if value is None else f"{value:.3f}"
+
+    out += _table(["Run", "Mean flip probability", "Mean top-5 distance", "mFR", "mT5D", "Difficulty",
+                   "Sequences", "Baseline"],
+                  [[_esc(r.name), _pct(r.stability.get("mean_flip_probability")),
+                    number(r.stability.get("mean_top5_distance")), _pct(r.stability.get("mfr")),
+                    _pct(r.stability.get("mt5d")), str(r.stability.get("difficulty", 1)),
+                    _esc(r.stability.get("source", "—")), _esc(r.stability.get("baseline") or "—")]
+                   for r in runs])
+    for r in runs:
+        if r.stability.get("note"):
+            out += ["", f"Note: {_esc(r.name)}: {_esc(r.stability['note'])}"]
+    for key, title, fmt in (("flip_probability", "Flip probability by perturbation (%)", _pct),
+                            ("top5_distance", "Top-5 distance by perturbation", number)):
+        if not any(_stability_value(r, p, key) is not None for r in runs for p in perturbations):
+            continue
+        out += ["", f"### {title}", ""]
+        out += _table(["Perturbation"] + [_esc(r.name) for r in runs],
+                      [[p + ("" if p in metrics.P_PERTURBATIONS else " (validation)")]
+                       + [fmt(_stability_value(r, p, key)) for r in runs] for p in perturbations])
+    return out
 
 
 def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Sequence[str] = ()
@@ -164,6 +212,8 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
                           [["0 (clean)" if s == 0 else str(s)] + [_pct(v[s]) for v in series]
                            for s in range(6)])
 
+    out += _stability_markdown(records)
+
     if figures:
         out += ["", "## Figures", ""]
         out += [f"![{f}]({f})" for f in figures]
@@ -187,32 +237,49 @@ def _color(i: int) -> str:
     return f"C{i % 10}"
 
 
-def plot_error_by_corruption(records: Sequence[ResultsRecord]) -> Figure:
-    """Grouped bars: mean error over severities per corruption, one bar per run."""
-    corruptions = _corruption_names(records)
-    fig = Figure(figsize=(max(8.0, 0.65 * len(corruptions) + 2), 4.8), layout="constrained")
+def _grouped_bars(records: Sequence[ResultsRecord], categories: list[str], value, n_main: int,
+                  ylabel: str, title: str, apart: str) -> Figure:
+    """Bars per category, one per run (`value(record, category)`, a fraction or None), the
+    categories after the first `n_main` set apart as `apart`."""
+    fig = Figure(figsize=(max(8.0, 0.65 * len(categories) + 2), 4.8), layout="constrained")
     ax = fig.add_subplot()
-    x = np.arange(len(corruptions))
+    x = np.arange(len(categories))
     width = 0.8 / len(records)
     for i, r in enumerate(records):
-        values = [_mean_over_severities(r, c) for c in corruptions]
-        heights = [np.nan if v is None else 100 * v for v in values]
+        heights = [np.nan if v is None else 100 * v for v in (value(r, c) for c in categories)]
         ax.bar(x + (i - (len(records) - 1) / 2) * width, heights, width, label=r.name,
                color=_color(i))
-    ax.set_xticks(x, [c.replace("_", " ") for c in corruptions], rotation=40, ha="right",
+    ax.set_xticks(x, [c.replace("_", " ") for c in categories], rotation=40, ha="right",
                   rotation_mode="anchor")
-    n_benchmark = sum(c in metrics.CORRUPTIONS for c in corruptions)
-    if 0 < n_benchmark < len(corruptions):  # set the validation corruptions apart
-        ax.axvline(n_benchmark - 0.5, color="gray", linestyle="--", linewidth=1)
-        ax.text(n_benchmark - 0.4, 0.98, "validation corruptions\n(not in the means)",
+    if 0 < n_main < len(categories):
+        ax.axvline(n_main - 0.5, color="gray", linestyle="--", linewidth=1)
+        ax.text(n_main - 0.4, 0.98, f"{apart}\n(not in the means)",
                 transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="dimgray")
-    ax.set_ylabel("Error (%), mean over severities 1-5")
-    ax.set_title("Error by corruption")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     # above the axes, so that it never hides a bar
     fig.legend(loc="outside upper center", ncols=min(len(records), 4), frameon=False)
     return fig
+
+
+def plot_error_by_corruption(records: Sequence[ResultsRecord]) -> Figure:
+    """Grouped bars: mean error over severities per corruption, one bar per run."""
+    corruptions = _corruption_names(records)
+    return _grouped_bars(records, corruptions, _mean_over_severities,
+                         sum(c in metrics.CORRUPTIONS for c in corruptions),
+                         "Error (%), mean over severities 1-5", "Error by corruption",
+                         "validation corruptions")
+
+
+def plot_flip_probability(records: Sequence[ResultsRecord]) -> Figure:
+    """Grouped bars: flip probability per perturbation, one bar per run."""
+    names = _perturbation_names(records)
+    return _grouped_bars(records, names, lambda r, p: _stability_value(r, p, "flip_probability"),
+                         sum(p in metrics.P_PERTURBATIONS for p in names),
+                         "Flip probability (%)", "Flip probability by perturbation",
+                         "validation perturbations")
 
 
 def plot_by_severity(records: Sequence[ResultsRecord]) -> Figure:
@@ -296,6 +363,8 @@ def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[
     if _corruption_names(records):
         figures[ERROR_BY_CORRUPTION_PNG] = plot_error_by_corruption(records)
         figures[BY_SEVERITY_PNG] = plot_by_severity(records)
+    if _perturbation_names(records):
+        figures[FLIP_PROBABILITY_PNG] = plot_flip_probability(records)
     reliability = plot_reliability(records)
     if reliability is not None:
         figures[RELIABILITY_PNG] = reliability

@@ -1,7 +1,7 @@
 """One evaluated model as a JSON results record (schema: docs/results-schema.md).
 
 An evaluator fills `clean`, one `add_cell` per (corruption, severity), optionally
-`corruptions_pooled` and `reliability`, then calls `summarize` and `to_json`. Reports only
+`corruptions_pooled`, `reliability` and `stability` (-P sets), then calls `summarize` and `to_json`. Reports only
 read records, never raw predictions.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any, TypedDict
 from augmix._util.atomic import atomic_write
 from augmix.evaluation import metrics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Versions still read: 1 lacks `stability` and is otherwise the same.
+READABLE_VERSIONS = (1, 2)
 # Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.
 IMAGENET_DATASETS = ("imagenet", "imagenet-c")
 
@@ -56,6 +58,30 @@ class Summary(TypedDict, total=False):
     rms_calibration_aggregation: str | None
 
 
+class PerturbationMetrics(TypedDict, total=False):
+    flip_probability: float  # required: a fraction
+    top5_distance: float  # 0..15
+    flip_rate: float  # flip_probability / the baseline's
+    top5_distance_ratio: float  # top5_distance / the baseline's
+    videos: int
+    frames: int
+
+
+class Stability(TypedDict, total=False):
+    perturbations: dict[str, PerturbationMetrics]  # required
+    difficulty: int
+    source: str
+    mean_flip_probability: float | None  # over the 10 test perturbations
+    mean_top5_distance: float | None
+    mfr: float | None
+    mt5d: float | None
+    baseline: str | None
+    baseline_values: dict[str, dict[str, float]]
+    note: str
+    wall_time_s: float
+    frames_per_s: float
+
+
 @dataclass
 class ResultsRecord:
     """Metrics of one model on one dataset; all errors are fractions in [0, 1]."""
@@ -72,6 +98,8 @@ class ResultsRecord:
     # "clean" and/or "corrupted" -> equal-width reliability histogram; optional
     reliability: dict[str, ReliabilityHistogram] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # -P sequences: flip probability and top-5 distance per perturbation and their means; optional
+    stability: Stability = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def add_cell(self, corruption: str, severity: int, **cell_metrics: float) -> None:
@@ -95,7 +123,7 @@ class ResultsRecord:
         for attr in ("name", "dataset"):
             if not isinstance(getattr(self, attr), str) or not getattr(self, attr):
                 raise ValueError(f"{attr} must be a non-empty string, got {getattr(self, attr)!r}")
-        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta"):
+        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta", "stability"):
             if not isinstance(getattr(self, attr), dict):
                 raise ValueError(f"{attr} must be a dict, got {type(getattr(self, attr)).__name__}")
         if not isinstance(self.clean, dict) or "error" not in self.clean:
@@ -124,6 +152,8 @@ class ResultsRecord:
             if key not in ("clean", "corrupted"):
                 raise ValueError(f"reliability key must be 'clean' or 'corrupted', got {key!r}")
             metrics.ece_from_histogram(hist)  # checks its shape
+        if self.stability:
+            _check_stability(self.stability)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -133,9 +163,9 @@ class ResultsRecord:
         if not isinstance(data, dict):
             raise ValueError(f"a results record must be a JSON object, got {type(data).__name__}")
         version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r} is not supported (expected "
-                             f"{SCHEMA_VERSION})")
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"schema_version {version!r} is not supported (expected one of "
+                             f"{', '.join(map(str, READABLE_VERSIONS))})")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -143,7 +173,7 @@ class ResultsRecord:
         missing = [k for k in ("name", "dataset", "clean") if k not in data]
         if missing:
             raise ValueError(f"results record lacks fields {missing}")
-        record = cls(**data)
+        record = cls(**{**data, "schema_version": SCHEMA_VERSION})  # older versions are subsets
         record.validate()
         return record
 
@@ -178,6 +208,27 @@ def _check_metrics(values: dict[str, Any], where: str) -> None:
         if key != "nll" and not 0 <= v <= 2:  # errors and calibration are fractions, Brier <= 2
             raise ValueError(f"{where}[{key!r}] must be a fraction, got {v!r} "
                              "(store 0.112, not 11.2)")
+
+
+def _check_stability(section: dict[str, Any]) -> None:
+    per = section.get("perturbations")
+    if not isinstance(per, dict) or not per:
+        raise ValueError("stability must hold 'perturbations': name -> {flip_probability, ...}")
+    for name, values in per.items():
+        where = f"stability['perturbations'][{name!r}]"
+        if not isinstance(values, dict) or "flip_probability" not in values:
+            raise ValueError(f"{where} must be a dict with 'flip_probability'")
+        for key, v in values.items():
+            high = {"flip_probability": 1, "top5_distance": 15}.get(key, math.inf)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= high:
+                raise ValueError(f"{where}[{key!r}] must be a number in [0, {high}], got {v!r}")
+    for key in ("mean_flip_probability", "mean_top5_distance", "mfr", "mt5d", "wall_time_s", "frames_per_s"):
+        v = section.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf):
+            raise ValueError(f"stability[{key!r}] must be a finite number >= 0 or null, got {v!r}")
+    difficulty = section.get("difficulty", 1)
+    if isinstance(difficulty, bool) or not isinstance(difficulty, int) or difficulty < 1:
+        raise ValueError(f"stability['difficulty'] must be an int >= 1, got {difficulty!r}")
 
 
 def summarize(record: ResultsRecord, baseline: metrics.CorruptionTable | None = None,

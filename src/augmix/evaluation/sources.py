@@ -6,6 +6,7 @@ CIFAR-C files memory-mapped, ImageNet-style trees decoded batch by batch.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -119,3 +120,40 @@ def _released_tree(root: Path, clean: CleanSet, names, severities, eval_transfor
             paths, labels, _ = scan_tree(folder)
             size = 224 if resize else Image.open(paths[0]).size[0]
             yield name, severity, ImageFileArray(paths[:clean.limit], size, resize), labels[:clean.limit]
+
+
+def perturbed_sets(source: str, clean: CleanSet, folder: str | os.PathLike, names: Sequence[str], *,
+                   limit: int | None = None, seed: int = 0, workers: int | None = None,
+                   progress: bool = True) -> tuple[list[tuple[str, np.ndarray]], Path]:
+    """([(perturbation, memory-mapped uint8 (N, T, H, W, 3) sequences)], their folder) from
+    `source`: a -P folder (CIFAR-10-P layout), or 'generate': sequences made from the first
+    `limit` clean test images into `folder`, once (a complete folder is reused)."""
+    from augmix.data.perturbed import read_perturbations, write_perturbations
+
+    if source == "generate":
+        if isinstance(clean.images, ImageFileArray):
+            raise ValueError("generating perturbation sequences from an image folder is not supported: "
+                             "give a -P folder of <perturbation>.npy files")
+        folder, images = Path(folder), clean.images[:limit]
+        if not all(_holds(folder / f"{name}.npy", len(images)) for name in names):
+            write_perturbations(images, folder, names=names, seed=seed, workers=workers, progress=progress)
+    else:
+        folder = Path(source)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"--perturbations must be 'generate' or a -P folder of "
+                                    f"<perturbation>.npy files; {folder} is neither")
+    sets = [(name, videos[:limit]) for name, videos in read_perturbations(folder, names)]
+    for name, videos in sets:
+        if videos.shape[2:] != tuple(clean.images.shape[1:]):
+            raise ValueError(f"{folder}: {name} frames are {'x'.join(map(str, videos.shape[2:]))}, the clean "
+                             f"test images {'x'.join(map(str, clean.images.shape[1:]))}; is this the -P "
+                             "set of another data set?")
+    return sets, folder
+
+
+def _holds(file: Path, videos: int) -> bool:
+    """Whether `file` is a -P array of at least `videos` sequences (the header alone is read)."""
+    try:
+        return file.is_file() and len(np.load(file, mmap_mode="r")) >= videos
+    except (OSError, ValueError):
+        return False
