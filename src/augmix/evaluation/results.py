@@ -18,7 +18,9 @@ from typing import Any, TypedDict
 from augmix._util.atomic import atomic_write
 from augmix.evaluation import metrics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Versions this code reads: 1 lacks `images` (its meta.n_clean, when there, fills images.clean).
+READABLE_VERSIONS = (1, 2)
 # Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.
 IMAGENET_DATASETS = ("imagenet", "imagenet-c")
 
@@ -47,6 +49,11 @@ class ReliabilityHistogram(TypedDict):
     confidence: list[float | None]
 
 
+class ImageCounts(TypedDict, total=False):
+    clean: int  # images of the clean test set
+    corrupted: int | None  # images in each corrupted set (all the same); None without any
+
+
 class Summary(TypedDict, total=False):
     mean_corruption_error: float
     mce: float | None
@@ -72,6 +79,8 @@ class ResultsRecord:
     # "clean" and/or "corrupted" -> equal-width reliability histogram; optional
     reliability: dict[str, ReliabilityHistogram] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # how many images the numbers come from: records compare only on the same images
+    images: ImageCounts = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def add_cell(self, corruption: str, severity: int, **cell_metrics: float) -> None:
@@ -95,7 +104,7 @@ class ResultsRecord:
         for attr in ("name", "dataset"):
             if not isinstance(getattr(self, attr), str) or not getattr(self, attr):
                 raise ValueError(f"{attr} must be a non-empty string, got {getattr(self, attr)!r}")
-        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta"):
+        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta", "images"):
             if not isinstance(getattr(self, attr), dict):
                 raise ValueError(f"{attr} must be a dict, got {type(getattr(self, attr)).__name__}")
         if not isinstance(self.clean, dict) or "error" not in self.clean:
@@ -120,6 +129,12 @@ class ResultsRecord:
             if not isinstance(cell, dict):
                 raise ValueError(f"corruptions_pooled[{c!r}] must be a dict of metrics")
             _check_metrics(cell, f"corruptions_pooled[{c!r}]")
+        for key, count in self.images.items():
+            if key not in ("clean", "corrupted"):
+                raise ValueError(f"images key must be 'clean' or 'corrupted', got {key!r}")
+            if not (count is None and key == "corrupted") and (
+                    isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                raise ValueError(f"images[{key!r}] must be a count of images, got {count!r}")
         for key, hist in self.reliability.items():
             if key not in ("clean", "corrupted"):
                 raise ValueError(f"reliability key must be 'clean' or 'corrupted', got {key!r}")
@@ -132,10 +147,13 @@ class ResultsRecord:
     def from_dict(cls, data: dict[str, Any]) -> ResultsRecord:
         if not isinstance(data, dict):
             raise ValueError(f"a results record must be a JSON object, got {type(data).__name__}")
-        version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version!r} is not supported (expected "
-                             f"{SCHEMA_VERSION})")
+        version = data.get("schema_version", 1)
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"schema_version {version!r} is not supported (expected one of "
+                             f"{list(READABLE_VERSIONS)})")
+        if version == 1 and "images" not in data:
+            n_clean = (data.get("meta") or {}).get("n_clean")
+            data = {**data, "images": {"clean": n_clean} if isinstance(n_clean, int) else {}}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -143,7 +161,7 @@ class ResultsRecord:
         missing = [k for k in ("name", "dataset", "clean") if k not in data]
         if missing:
             raise ValueError(f"results record lacks fields {missing}")
-        record = cls(**data)
+        record = cls(**{**data, "schema_version": SCHEMA_VERSION})
         record.validate()
         return record
 
