@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_model_sources import USER_MODULE  # the user's small CNN: SmallCNN, build(seed, classes, side)
 
 from augmix import cli
 from augmix.data.corrupted import iter_corrupted
@@ -28,32 +29,6 @@ N = 24
 CELLS = [("gaussian_noise", 3), ("fog", 1)]  # one seeded random corruption, one deterministic
 SEED = 7
 
-SMALL_CNN = '''
-import torch
-from torch import nn
-
-
-class SmallCNN(nn.Module):
-    def __init__(self, classes=10, need=None):
-        super().__init__()
-        self.need = need or 0
-        self.conv = nn.Conv2d(3, 8, 3, padding=1)
-        self.bn = nn.BatchNorm2d(8)
-        self.fc = nn.Linear(8, classes)
-
-    def forward(self, x):
-        if self.need and x.shape[-1] != self.need:
-            raise ValueError(f"expects {self.need} px images")
-        return self.fc(torch.relu(self.bn(self.conv(x))).mean((2, 3)))
-
-
-def build(seed=0, classes=10, need=None):
-    torch.manual_seed(seed)
-    model = SmallCNN(classes, need)
-    model.bn.running_mean.uniform_(-0.5, 0.5)
-    model.bn.running_var.uniform_(0.5, 2.0)
-    return model.eval()
-'''
 
 
 @pytest.fixture
@@ -61,12 +36,12 @@ def code(tmp_path, monkeypatch):
     """A folder on sys.path for the test's own modules (the user's, and stand-in packages)."""
     folder = tmp_path / "code"
     folder.mkdir()
-    (folder / "smallcnn.py").write_text(SMALL_CNN)
+    (folder / "usermodels.py").write_text(USER_MODULE)
     monkeypatch.syspath_prepend(str(folder))
-    for name in ("smallcnn", "timm", "timm.data", "torchvision", "torchvision.models"):
+    for name in ("usermodels", "timm", "timm.data", "torchvision", "torchvision.models"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     yield folder
-    for name in ("smallcnn", "timm", "timm.data", "torchvision", "torchvision.models"):
+    for name in ("usermodels", "timm", "timm.data", "torchvision", "torchvision.models"):
         sys.modules.pop(name, None)
 
 
@@ -118,15 +93,15 @@ def _save(form: str, model, tmp_path) -> list[str]:
         return ["--model-file", str(tmp_path / "net.pt2")]
     if form == "state_dict":  # the weights of a trained copy, into the module the function builds
         torch.save(model.state_dict(), tmp_path / "net.pth")
-        return ["--model", "smallcnn:build", "--weights", str(tmp_path / "net.pth")]
-    return ["--model", "smallcnn:build", "--model-kwargs", '{"seed": 5}']
+        return ["--model", "usermodels:build", "--weights", str(tmp_path / "net.pth")]
+    return ["--model", "usermodels:build", "--model-kwargs", '{"seed": 5}']
 
 
 @pytest.mark.parametrize("form", ["torchscript", "exported", "state_dict", "module_function"])
 def test_each_form_of_ones_own_model_gives_the_errors_of_its_predictions(form, code, tmp_path):
-    import smallcnn
+    import usermodels
 
-    model = smallcnn.build(seed=5)
+    model = usermodels.build(seed=5)
     record = _eval(tmp_path, *_save(form, model, tmp_path))
     expected = _expected(model.double())
     assert _errors(record) == pytest.approx(expected)
@@ -148,12 +123,12 @@ def is_model(name):
 
 
 def create_model(name, pretrained=False):
-    import smallcnn
+    import usermodels
     if name == "offline.stub":
         raise OSError("We couldn't connect to 'https://huggingface.co' to load this file")
     if name not in CONFIGS:
         raise RuntimeError(f"Unknown model ({name})")
-    model = smallcnn.build(seed=11, need=48)
+    model = usermodels.build(seed=11, side=48)  # fails on other sizes
     model.pretrained_cfg, model.num_classes = dict(CONFIGS[name]), 10
     return model
 '''
@@ -193,10 +168,10 @@ def get_model_weights(name):
 
 
 def get_model(name, weights=None):
-    import smallcnn
+    import usermodels
     if name == "offline":
         raise RuntimeError("<urlopen error [Errno -3] Temporary failure in name resolution>")
-    return smallcnn.build(seed=20 + weights.value)
+    return usermodels.build(seed=20 + weights.value)
 '''
 
 
@@ -208,11 +183,11 @@ def _package(code, name: str, files: dict[str, str]) -> None:
 
 def test_timm_model_with_its_data_config(code, tmp_path):
     _package(code, "timm", {"__init__.py": TIMM, "data.py": TIMM_DATA})
-    import smallcnn
+    import usermodels
 
     record = _eval(tmp_path, "--timm", "smallcnn.stub")
     cfg = {"mean": (0.4, 0.45, 0.5), "std": (0.2, 0.25, 0.3)}
-    assert _errors(record) == pytest.approx(_expected(smallcnn.build(seed=11).double(), size=48, **cfg))
+    assert _errors(record) == pytest.approx(_expected(usermodels.build(seed=11, side=48).double(), size=48, **cfg))
     source = record["meta"]["model_source"]
     assert source["input_size"] == 48 and source["mean"] == [0.4, 0.45, 0.5] and record["name"] == "smallcnn.stub"
 
@@ -220,10 +195,10 @@ def test_timm_model_with_its_data_config(code, tmp_path):
 @pytest.mark.parametrize("spec, seed, size", [("smallcnn", 22, None), ("smallcnn:STUB_V1", 21, 40)])
 def test_torchvision_model_with_its_weights_transforms(spec, seed, size, code, tmp_path):
     _package(code, "torchvision", {"__init__.py": "", "models.py": TORCHVISION_MODELS})
-    import smallcnn
+    import usermodels
 
     record = _eval(tmp_path, "--torchvision", spec)
-    expected = _expected(smallcnn.build(seed=seed).double(), (0.3, 0.4, 0.5), (0.25,) * 3, size)
+    expected = _expected(usermodels.build(seed=seed).double(), (0.3, 0.4, 0.5), (0.25,) * 3, size)
     assert _errors(record) == pytest.approx(expected)
     assert record["meta"]["model_source"]["input_size"] == (size or 32)
 
@@ -263,9 +238,9 @@ def test_missing_package_or_weights_is_one_line_exit_2(line, package, message, c
 # ----------------------------------------------------------------------------- Python API
 
 def test_python_api_with_arrays_and_by_name(code):
-    import smallcnn
+    import usermodels
 
-    model = smallcnn.build(seed=5)
+    model = usermodels.build(seed=5)
     clean = clean_test_set(None, "synthetic")
     record = evaluate(model, "synthetic", "generate", test_subset=N, corruptions=["gaussian_noise", "fog"],
                       severities=[1, 3], seed=SEED, workers=2, progress=False)

@@ -304,7 +304,7 @@ BAD = [
     ("--arch nosucharch --weights {f}/sd.pt", "unknown model 'nosucharch'"),
     ("--arch wrn-10-1", "--arch NAME and --weights FILE go together"),
     ("--weights {f}/sd.pt --model-file {f}/seven.pt", "--weights FILE goes with --arch NAME or --model"),
-    ("--model usermodels:build --weights {f}/allconv.pt", "its keys are not the model's: 3 missing"),
+    ("--model usermodels:build --weights {f}/allconv.pt", "its keys are not the model's: 8 missing"),
     ("--model usermodels:build --model-kwargs {{\"classes\":7}} --weights {f}/sd.pt",
      "fc.weight (10, 8) instead of (7, 8)"),
     ("--arch densenet-bc-100-12 --weights {f}/resnext.pt", "they match 'resnext-29-32x4d': pass that as --arch"),

@@ -111,6 +111,7 @@ def test_readme_python_examples_run():
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["view"].shape == (3, 32, 32)
     assert namespace["loss"].item() > 0
+    assert namespace["record"].images == {"clean": 200, "corrupted": 200}  # "Evaluate your own model"
 
 
 @pytest.mark.parametrize("command, expected", [

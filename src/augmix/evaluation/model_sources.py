@@ -1,16 +1,17 @@
 """Models to evaluate that `augmix train` did not write: a TorchScript or torch.export file,
-a user's `module:function`, or a state dict for a registered architecture.
+a user's `module:function` (optionally with a state dict), a state dict for a registered
+architecture, or a pretrained torchvision or timm model.
 
 Each loader returns an `nn.Module` on the CPU or raises a ValueError (or FileNotFoundError)
 whose one line names the flag and the file or name at fault. torchvision's and timm's
 pretrained models come with the mean, std and input size of their weights; neither package
-is required. `probe` then runs one tiny
-batch, so that a model with the wrong class count or input size is refused before
-anything is evaluated or written.
+is required. `probe` then runs one tiny batch, so that a model with the wrong class count or
+input size is refused before anything is evaluated or written.
 
 State dicts may come in the official AugMix code's layouts: `cifar.py`'s Wide ResNet
-(`block1.layer.0.*`, `conv_shortcut`, a final `bn1`) is renamed to ours; its ImageNet
-ResNet-50 is torchvision's, whose names ours already use. A DataParallel `module.` prefix
+(`block1.layer.0.*`, `conv_shortcut`, a final `bn1`) is renamed to ours; its AllConvNet,
+ResNeXt-29 and DenseNet (`allconv`, `resnext-29-32x4d`, `densenet-100-12-augmix-code`) and its
+ImageNet ResNet-50 (torchvision's) already use our names. A DataParallel `module.` prefix
 and a `state_dict` / `model_state` wrapper are removed first.
 """
 from __future__ import annotations
@@ -282,7 +283,7 @@ def _optional_package(module: str, flag: str, name: str):
 def load_torchvision(spec: str, flag: str = "--torchvision") -> tuple[nn.Module, dict]:
     """torchvision's model NAME with its weights (`NAME` takes the DEFAULT ones, `NAME:WEIGHTS`
     e.g. resnet50:IMAGENET1K_V1 others), from torch.hub's cache or downloaded into it; and the
-    mean, std, input size and classes of those weights' evaluation transform."""
+    mean, std and input size of those weights' evaluation transform."""
     from augmix.data.sources import IMAGENET_MEAN, IMAGENET_STD
 
     name, _, weights_name = str(spec).partition(":")
@@ -306,16 +307,14 @@ def load_torchvision(spec: str, flag: str = "--torchvision") -> tuple[nn.Module,
                          f"without internet)") from None
     preset = weights.transforms()
     crop = getattr(preset, "crop_size", 224)
-    categories = getattr(weights, "meta", {}).get("categories") or ()
     return model, {"mean": list(getattr(preset, "mean", IMAGENET_MEAN)),
                    "std": list(getattr(preset, "std", IMAGENET_STD)),
-                   "input_size": int(crop[0] if isinstance(crop, (list, tuple)) else crop),
-                   "num_classes": len(categories) or None}
+                   "input_size": int(crop[0] if isinstance(crop, (list, tuple)) else crop)}
 
 
 def load_timm(name: str, flag: str = "--timm") -> tuple[nn.Module, dict]:
     """timm's model NAME with its pretrained weights (from the Hugging Face Hub cache, or
-    downloaded into it), and the mean, std, input size and classes of its data config."""
+    downloaded into it), and the mean, std and input size of its data config."""
     timm = _optional_package("timm", flag, name)
     try:
         model = timm.create_model(name, pretrained=True)
@@ -329,8 +328,7 @@ def load_timm(name: str, flag: str = "--timm") -> tuple[nn.Module, dict]:
                          f"($HF_HOME, default ~/.cache/huggingface)") from None
     config = timm.data.resolve_data_config(model=model)
     return model, {"mean": list(config["mean"]), "std": list(config["std"]),
-                   "input_size": int(config["input_size"][-1]),
-                   "num_classes": getattr(model, "num_classes", None)}
+                   "input_size": int(config["input_size"][-1])}
 
 
 class Resized(nn.Module):
