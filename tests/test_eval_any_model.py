@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_model_sources import USER_MODULE  # the user's small CNN: SmallCNN, build(seed, classes, side)
+from test_model_sources import user  # noqa: F401 (a fixture: the user's module `usermodels`, its small CNN)
 
 from augmix import cli
 from augmix.data.corrupted import iter_corrupted
@@ -28,20 +28,17 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")
 N = 24
 CELLS = [("gaussian_noise", 3), ("fog", 1)]  # one seeded random corruption, one deterministic
 SEED = 7
-
+STAND_INS = ("timm", "timm.data", "torchvision", "torchvision.models")
 
 
 @pytest.fixture
-def code(tmp_path, monkeypatch):
-    """A folder on sys.path for the test's own modules (the user's, and stand-in packages)."""
-    folder = tmp_path / "code"
-    folder.mkdir()
-    (folder / "usermodels.py").write_text(USER_MODULE)
-    monkeypatch.syspath_prepend(str(folder))
-    for name in ("usermodels", "timm", "timm.data", "torchvision", "torchvision.models"):
+def code(request, tmp_path, monkeypatch):
+    """The folder on sys.path holding the user's module (`usermodels`), and stand-in packages."""
+    request.getfixturevalue("user")
+    for name in STAND_INS:
         monkeypatch.delitem(sys.modules, name, raising=False)
-    yield folder
-    for name in ("usermodels", "timm", "timm.data", "torchvision", "torchvision.models"):
+    yield tmp_path / "code"
+    for name in STAND_INS:
         sys.modules.pop(name, None)
 
 
