@@ -156,9 +156,8 @@ def test_corrupted_images_of_another_size_than_the_clean_ones_are_refused(tmp_pa
 
     folder = _cifar_c_folder(tmp_path, np.zeros((10, 64, 64, 3), np.uint8), np.zeros(10, np.uint8), None)
     clean = CleanSet(np.zeros((2, 32, 32, 3), np.uint8), np.zeros(2, np.int64), "cifar10")
-    sets, _ = corrupted_sets(str(folder), clean, ["contrast"], [1], verify=False)
     with pytest.raises(ValueError, match="64x64x3, the clean test images 32x32x3"):
-        list(sets)
+        corrupted_sets(str(folder), clean, ["contrast"], [1], verify=False)  # before any evaluation
 
 
 def test_a_second_writer_is_refused_at_once(cifar_images, cifar_labels, tmp_path):

@@ -281,6 +281,7 @@ def bad_files(user, tmp_path):
     renamed = {"features." + k: v for k, v in create_model("allconv", 10).state_dict().items()}
     torch.save(renamed, files / "allconv.pt")
     torch.save({"state_dict": official_wrn_state(10, 1, 100)}, files / "wrn100.pt")
+    torch.save(create_model("resnext-29-32x4d", 10).state_dict(), files / "resnext.pt")
     return files
 
 
@@ -302,7 +303,11 @@ BAD = [
     ("--arch wrn-10-1 --weights {f}/wrn100.pt", "fc.weight (100, 64) instead of (10, 64)"),
     ("--arch nosucharch --weights {f}/sd.pt", "unknown model 'nosucharch'"),
     ("--arch wrn-10-1", "--arch NAME and --weights FILE go together"),
-    ("--weights {f}/sd.pt --model usermodels:build", "--arch NAME and --weights FILE go together"),
+    ("--weights {f}/sd.pt --model-file {f}/seven.pt", "--weights FILE goes with --arch NAME or --model"),
+    ("--model usermodels:build --weights {f}/allconv.pt", "its keys are not the model's: 8 missing"),
+    ("--model usermodels:build --model-kwargs {{\"classes\":7}} --weights {f}/sd.pt",
+     "fc.weight (10, 8) instead of (7, 8)"),
+    ("--arch densenet-bc-100-12 --weights {f}/resnext.pt", "they match 'resnext-29-32x4d': pass that as --arch"),
     ("--model-file {f}/seven.pt", "returns (2, 7) for 2 images; expected (2, 10)"),
     ("--model usermodels:build --num-classes 12", "expected (2, 12)"),
     ("--model usermodels:build --num-classes 1", "--num-classes"),
@@ -315,6 +320,9 @@ BAD = [
     ("{run} --model usermodels:build", "got RUN_DIR and --model"),
     ("{run} --num-classes 10", "a training run knows"),
     ("--test-subset 4", "give exactly one model"),
+    ("--timm x --torchvision y", "got --torchvision and --timm"),
+    ("--timm x --weights {f}/sd.pt", "--weights FILE goes with"),
+    ("--model usermodels:build --input-size 0", "--input-size"),
 ]
 
 

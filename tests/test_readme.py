@@ -29,7 +29,8 @@ TINY: dict[str, list[str]] = {
     "train": ["--epochs", "2", "--stop-after", "1", *SUBSET, "--no-verify", "--quiet"],
     "compare": ["--epochs", "1", *SUBSET, "--no-verify", "--quiet"],
     "eval": ["--test-subset", "16", "--no-verify"],
-    "corrupt": ["--test-subset", "8", "--no-verify", "--workers", "1"],
+    # as many images as eval's: a corrupted set must hold the clean images it is compared with
+    "corrupt": ["--test-subset", "16", "--no-verify", "--workers", "1"],
     "gallery": ["--images", "2", "--no-verify"],
     "report": [],
     "demo": ["--epochs", "1", "--train-subset", "64", "--test-subset", "16", "--quiet"],
@@ -124,6 +125,7 @@ def test_readme_python_examples_run():
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["view"].shape == (3, 32, 32)
     assert namespace["loss"].item() > 0
+    assert namespace["record"].images == {"clean": 200, "corrupted": 200}  # "Evaluate your own model"
 
 
 @pytest.mark.parametrize("command, expected", [

@@ -12,11 +12,12 @@ from augmix.evaluation.results import ResultsRecord
 def add_arguments(parser) -> None:
     parser.add_argument("checkpoint", nargs="?", default=None,
                         help="a run folder written by `augmix train`, or a checkpoint file (or give "
-                             "exactly one of --model-file, --model, --arch instead)")
+                             "exactly one of --model-file, --model, --arch, --torchvision, --timm instead)")
     models = parser.add_argument_group(
         "other models", "a model not written by `augmix train`; its normalization defaults to the "
         "data set's: mean = std = 0.5 per channel for synthetic and CIFAR (as the official AugMix "
-        "cifar.py), ImageNet's mean and std for an image folder")
+        "cifar.py), ImageNet's mean and std for an image folder; for --torchvision and --timm, to "
+        "the mean, std and input size their pretrained weights were trained with")
     models.add_argument("--model-file", default=None, metavar="FILE",
                         help="a TorchScript module (torch.jit.save) or a torch.export program "
                              "(torch.export.save), tried in that order")
@@ -28,8 +29,21 @@ def add_arguments(parser) -> None:
     models.add_argument("--arch", default=None, metavar="NAME",
                         help="a registered architecture (augmix.models.list_models()) for --weights")
     models.add_argument("--weights", default=None, metavar="FILE",
-                        help="its state dict (torch.load weights_only): ours, or the official AugMix "
-                             "WRN / ResNet-50 layout; `module.` prefix and a state_dict entry allowed")
+                        help="the state dict of --arch (ours, or the official AugMix code's layouts) "
+                             "or of --model's module, read with torch.load(weights_only=True); a "
+                             "`module.` prefix and a state_dict entry are allowed")
+    models.add_argument("--torchvision", default=None, metavar="NAME[:WEIGHTS]",
+                        help="a torchvision model with its DEFAULT (or named) pretrained weights, e.g. "
+                             "resnet50 or resnet50:IMAGENET1K_V1, from torch.hub's cache (downloaded "
+                             "once); mean, std and input size from the weights' transforms. Needs "
+                             "torchvision")
+    models.add_argument("--timm", default=None, metavar="NAME",
+                        help="a timm model with its pretrained weights, e.g. resnet50.a1_in1k, from "
+                             "the Hugging Face cache (downloaded once); mean, std and input size from "
+                             "its data config (pretrained_cfg). Needs timm")
+    models.add_argument("--input-size", type=int, default=None, metavar="N",
+                        help="resize the test images to N x N (bilinear) before the model (default: "
+                             "their own size; for --torchvision and --timm the weights' input size)")
     models.add_argument("--num-classes", type=int, default=None, metavar="N",
                         help="the model's classes (default: 10 for synthetic and cifar10, 100 for "
                              "cifar100, 1000 for an image folder)")
@@ -71,7 +85,13 @@ def add_arguments(parser) -> None:
                            help="AlexNet's (or another baseline's) per-perturbation flip_probability and "
                                 "top5_distance, for mFR and mT5D (default for ImageNet: computed once with "
                                 "torchvision's AlexNet when installed, and cached)")
+    parser.add_argument("--corrupted-subset", type=int, default=None, metavar="N",
+                        help="the first N images of each corrupted set (default: the clean test "
+                             "images, the same first N, so that clean and corrupted numbers come "
+                             "from the same images)")
     parser.add_argument("--seed", type=int, default=0, help="seed of generated corruptions and sequences")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes generating the corruptions on the fly (default: all cores)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -82,6 +102,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import os
     import shlex
     import sys
     from pathlib import Path
@@ -93,6 +114,8 @@ def run(args) -> int:
     validate.seed(args.seed, "--seed")
     validate.integer(args.batch_size, "--batch-size")
     validate.optional_integer(args.test_subset, "--test-subset")
+    validate.optional_integer(args.corrupted_subset, "--corrupted-subset")
+    validate.optional_integer(args.workers, "--workers")
     source = _model_source(args)
     if source is None:
         checkpoint = Path(args.checkpoint)
@@ -115,7 +138,8 @@ def run(args) -> int:
     perturbed = _perturbed(args, clean, out) if args.perturbations else None  # bad input: before the long run
     corrupted, total = eval_sources.corrupted_sets(
         args.corrupted, clean, names, args.severities, seed=args.seed, verify=verify,
-        eval_transform=args.eval_transform)
+        eval_transform=args.eval_transform, workers=args.workers or os.cpu_count() or 1,
+        subset=args.corrupted_subset)
     record = evaluate(model, clean.images, clean.labels, corrupted, name=name, dataset=dataset,
                       mean=meta["mean"], std=meta["std"], batch_size=args.batch_size,
                       device=args.device, total_sets=total,
@@ -160,31 +184,36 @@ def summary_line(record: ResultsRecord) -> str:
             + (f", mean flip probability {100 * fp:.2f}%" if fp is not None else ""))
 
 
-_OTHER_FLAGS = ("model_kwargs", "weights", "num_classes", "mean", "std")
+_OTHER_FLAGS = ("model_kwargs", "weights", "num_classes", "mean", "std", "input_size")
+_SOURCES = ("checkpoint", "model_file", "model", "arch", "torchvision", "timm")
 
 
 def _model_source(args) -> str | None:
-    """Which model source the flags name: None for a training run, else model_file, model or
-    arch; exactly one must be given, with only the flags that belong to it."""
-    given = [dest for dest in ("checkpoint", "model_file", "model", "arch") if getattr(args, dest) is not None]
+    """Which model source the flags name: None for a training run, else model_file, model,
+    arch, torchvision or timm; exactly one must be given, with only the flags that belong to it."""
+    given = [dest for dest in _SOURCES if getattr(args, dest) is not None]
     if len(given) != 1:
         names = ["RUN_DIR" if d == "checkpoint" else flag(d) for d in given]
         raise ValueError("give exactly one model: RUN_DIR (an `augmix train` run), --model-file, "
-                         "--model or --arch" + (f"; got {' and '.join(names)}" if names else ""))
+                         "--model, --arch, --torchvision or --timm"
+                         + (f"; got {' and '.join(names)}" if names else ""))
     source = given[0]
     if source == "checkpoint":
         extra = [flag(d) for d in _OTHER_FLAGS if getattr(args, d) is not None]
         if extra:
-            raise ValueError(f"{extra[0]} is for --model-file, --model or --arch; a training run "
-                             f"knows its model, classes and normalization")
+            raise ValueError(f"{extra[0]} is for the other model sources (--model-file, --model, ...); "
+                             f"a training run knows its model, classes and normalization")
         return None
     if args.model_kwargs is not None and source != "model":
         raise ValueError("--model-kwargs goes with --model MODULE:FUNCTION")
-    if (args.weights is None) == (source == "arch"):
+    if source == "arch" and args.weights is None:
         raise ValueError("--arch NAME and --weights FILE go together")
+    if args.weights is not None and source not in ("arch", "model"):
+        raise ValueError("--weights FILE goes with --arch NAME or --model MODULE:FUNCTION")
     if (args.mean is None) != (args.std is None):
         raise ValueError("--mean and --std go together")
     validate.optional_integer(args.num_classes, "--num-classes", low=2)
+    validate.optional_integer(args.input_size, "--input-size", high=16384)
     for name, values in (("--mean", args.mean), ("--std", args.std)):
         for value in values or ():
             validate.number(value, name, low=1e-12 if name == "--std" else -1e6, high=1e6)
@@ -199,20 +228,32 @@ def _other_model(args, source: str, dataset: str):
     from augmix.evaluation import model_sources
 
     num_classes = args.num_classes or model_sources.NUM_CLASSES[dataset]
-    mean, std = (args.mean, args.std) if args.mean else model_sources.default_normalization(dataset)
+    value = getattr(args, source)
+    what, defaults = f"{flag(source)} {value}", {}
     if source == "model_file":
-        model, what = model_sources.load_model_file(args.model_file), f"--model-file {args.model_file}"
-        described, name = str(args.model_file), Path(args.model_file).stem
+        model, described, name = model_sources.load_model_file(value), str(value), Path(value).stem
     elif source == "model":
-        model, what = model_sources.load_callable(args.model, args.model_kwargs), f"--model {args.model}"
-        described, name = args.model, args.model.rpartition(":")[2]
+        model = model_sources.load_callable(value, args.model_kwargs)
+        if args.weights is not None:
+            model = model_sources.load_state(model, args.weights)
+        described, name = value, value.rpartition(":")[2]
+    elif source == "arch":
+        model = model_sources.load_weights(value, args.weights, num_classes)
+        described, name = value, Path(args.weights).stem
     else:
-        model = model_sources.load_weights(args.arch, args.weights, num_classes)
-        what, described, name = f"--arch {args.arch}", args.arch, Path(args.weights).stem
+        load = model_sources.load_torchvision if source == "torchvision" else model_sources.load_timm
+        model, defaults = load(value)
+        described, name = f"{source}:{value}", value.replace(":", "-")
+    mean, std = ((args.mean, args.std) if args.mean else (defaults["mean"], defaults["std"]) if defaults
+                 else model_sources.default_normalization(dataset))
+    input_size = args.input_size or defaults.get("input_size")
+    if input_size:
+        model = model_sources.Resized(model, input_size)
     return model.to(args.device), {
         "model": described, "name": name, "what": what, "dataset": dataset, "mean": list(mean),
-        "std": list(std), "model_source": {"kind": source, "value": getattr(args, source),
-                                           "weights": args.weights, "num_classes": num_classes}}
+        "std": list(std), "model_source": {"kind": source, "value": value, "weights": args.weights,
+                                           "num_classes": num_classes, "input_size": input_size,
+                                           "mean": list(mean), "std": list(std)}}
 
 
 def _probe(args, model, meta: dict, clean) -> None:
@@ -220,28 +261,16 @@ def _probe(args, model, meta: dict, clean) -> None:
     (or answers with the wrong shape for) one tiny batch of the test images."""
     from augmix.evaluation import model_sources
 
-    num_classes = meta["model_source"]["num_classes"]
-    if len(clean.labels) and int(clean.labels.max()) >= num_classes:
-        raise ValueError(f"--num-classes {num_classes}: the {meta['dataset']} test labels go up to "
-                         f"{int(clean.labels.max())}")
-    model_sources.probe(model, clean.images, num_classes, mean=meta["mean"], std=meta["std"],
-                        device=args.device, what=meta["what"])
+    model_sources.probe(model, clean.images, meta["model_source"]["num_classes"], mean=meta["mean"],
+                        std=meta["std"], device=args.device, what=meta["what"], labels=clean.labels,
+                        dataset=meta["dataset"])
 
 
 def _data_of_run(args, meta: dict) -> tuple[str, str | None, bool]:
     """(dataset, where its test set is, verify) from the flags, else from the training run."""
-    from pathlib import Path
+    from augmix.evaluation import sources as eval_sources
 
     config = meta.get("config", {})
     verify = args.verify and config.get("verify", True)
     data = args.data or config.get("data") or meta.get("dataset", "synthetic")
-    if data == "synthetic":
-        return data, None, verify
-    if data in ("cifar10", "cifar100"):
-        from augmix.data.sources import cifar_root
-        return data, str(cifar_root(args.data_root or config.get("data_root"))), verify
-    # An image folder: the one holding train/ and val/ (as for training), or a val tree itself.
-    folder = Path(data)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"--data {data}: not synthetic, cifar10, cifar100 or an existing folder")
-    return "imagenet", str(folder / "val" if (folder / "val").is_dir() else folder), verify
+    return (*eval_sources.locate_test_set(data, args.data_root or config.get("data_root")), verify)

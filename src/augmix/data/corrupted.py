@@ -168,24 +168,25 @@ def iter_cifar_c(root: str | os.PathLike, corruptions: Sequence[str] = CORRUPTIO
 
 def iter_corrupted(images: np.ndarray, labels: np.ndarray, names: Sequence[str] = CORRUPTIONS,
                    severities: Sequence[int] = SEVERITIES, *, seed: int = 0, table=None,
-                   frost_dir: str | os.PathLike | None = None
+                   frost_dir: str | os.PathLike | None = None, workers: int = 1
                    ) -> Iterator[tuple[str, int, np.ndarray, np.ndarray]]:
-    """Corrupt `images` on the fly, one (corruption, severity) at a time.
+    """Corrupt `images` on the fly, one (corruption, severity) at a time, in `workers`
+    processes (the next sets are made while the current one is used).
 
-    The images equal the rows `augmix corrupt` writes with the same seed and table.
+    The images equal the rows `augmix corrupt` writes with the same seed and table, whatever
+    the number of workers.
     """
     from augmix.corruptions.sizes import table_for_shape
     from augmix.corruptions.tables import get_table
-    from augmix.data.generate import corrupt_block
+    from augmix.data.generate import corrupted_sets
 
     names = [check_name(n) for n in names]
     severities = [check_severity(s) for s in severities]
     table = table_for_shape(*images.shape[1:3]) if table is None else get_table(table)
     labels = np.asarray(labels, dtype=np.int64)
-    for name in names:
-        for severity in severities:
-            yield name, severity, corrupt_block(np.asarray(images), name, severity, 0, seed=seed,
-                                                table=table, frost_dir=frost_dir), labels
+    for name, severity, block in corrupted_sets(np.asarray(images), names, severities, seed=seed,
+                                                table=table, frost_dir=frost_dir, workers=workers):
+        yield name, severity, block, labels
 
 
 class CorruptedImageFolder(torch.utils.data.Dataset):

@@ -21,9 +21,10 @@ import json
 import logging
 import os
 import shutil
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -53,9 +54,10 @@ class Task:
 
 @dataclass
 class _Job:
-    """What every worker needs: the images (array or ImageFileArray), where to write, how."""
+    """What every worker needs: the images (array or ImageFileArray), where to write (if
+    anywhere), how."""
     images: object
-    out: Path
+    out: Path | None
     seed: int
     table: SeverityTable
     frost_dir: str | None
@@ -90,11 +92,15 @@ def _remove_leftovers(out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _run_npy_task(task: Task) -> tuple[int, dict[str, str]]:
+def _corrupt_task(task: Task) -> np.ndarray:
     job = _JOB
-    block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
-                          task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
-    with atomic_write(_part_path(job.out, task)) as f:
+    return corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
+                         task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
+
+
+def _run_npy_task(task: Task) -> tuple[int, dict[str, str]]:
+    block = _corrupt_task(task)
+    with atomic_write(_part_path(_JOB.out, task)) as f:
         np.save(f, block)
     return task.stop - task.start, {}
 
@@ -104,8 +110,7 @@ def _run_tree_task(task: Task) -> tuple[int, dict[str, str]]:
     targets = [job.out / task.name / str(task.severity) / rel for rel in job.files[task.start:task.stop]]
     if all(t.exists() for t in targets):
         return len(targets), {}
-    block = corrupt_block(np.asarray(job.images[task.start:task.stop]), task.name, task.severity,
-                          task.start, seed=job.seed, table=job.table, frost_dir=job.frost_dir)
+    block = _corrupt_task(task)
     for target, image in zip(targets, block):
         if not target.exists():
             with atomic_write(target) as f:
@@ -118,12 +123,16 @@ def _tasks(names: Sequence[str], severities: Sequence[int], n: int, chunk: int) 
             for name in names for s in severities for start in range(0, n, chunk)]
 
 
-def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: str) -> dict[str, str]:
-    """Run `fn` on every task (in `workers` processes); the files the tasks skipped, and why."""
-    total = sum(t.stop - t.start for t in tasks)
+def _fetch_frost(tasks: list[Task], job: _Job | _FolderJob) -> None:
     if any(t.name == "frost" for t in tasks):
         from augmix.corruptions.frost import frost_paths
         frost_paths(job.frost_dir)  # fetched once here, before the workers need the textures
+
+
+def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: str) -> dict[str, str]:
+    """Run `fn` on every task (in `workers` processes); the files the tasks skipped, and why."""
+    total = sum(t.stop - t.start for t in tasks)
+    _fetch_frost(tasks, job)
     skipped: dict[str, str] = {}
     with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar, contextlib.ExitStack() as stack:
         if workers <= 1 or len(tasks) <= 1:
@@ -136,6 +145,50 @@ def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: 
             bar.update(done)
             skipped.update(skips)
     return skipped
+
+
+def corrupted_sets(images: np.ndarray, names: Sequence[str], severities: Sequence[int], *, seed: int,
+                   table: SeverityTable, frost_dir: str | os.PathLike | None = None, workers: int = 1
+                   ) -> Iterator[tuple[str, int, np.ndarray]]:
+    """(corruption, severity, corrupted images) for every cell in order, made in memory by
+    `workers` processes; equal, byte for byte, to what one process (or `write_cifar_c`) makes.
+
+    Each cell is split into one chunk per worker; at most two chunks per worker are made
+    ahead of the consumer, so memory stays bounded when the consumer (a model) is slower.
+    """
+    n = len(images)
+    job = _Job(images, None, seed, table, None if frost_dir is None else str(frost_dir))
+    tasks = _tasks(names, severities, n, max(1, min(500, -(-n // max(workers, 1)))))
+    _fetch_frost(tasks, job)
+    if workers <= 1 or n == 0:
+        _init_worker(job)
+        results = map(_corrupt_task, tasks)
+        yield from _cells(tasks, results)
+        return
+    with WorkerPool(workers, initializer=_init_worker, initargs=(job,)) as pool:
+        yield from _cells(tasks, _bounded_map(pool, _corrupt_task, tasks, ahead=2 * workers))
+
+
+def _bounded_map(pool: WorkerPool, fn, tasks: list[Task], ahead: int) -> Iterator:
+    """pool.map's results in order, with at most `ahead` tasks submitted but not yet taken."""
+    pending: deque = deque()
+    for task in tasks:
+        pending.append(pool.submit(fn, task))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _cells(tasks: list[Task], blocks: Iterator[np.ndarray]) -> Iterator[tuple[str, int, np.ndarray]]:
+    """Join the chunks of each (corruption, severity), which come in task order."""
+    parts: list[np.ndarray] = []
+    for i, (task, block) in enumerate(zip(tasks, blocks)):
+        parts.append(block)
+        last = i + 1 == len(tasks) or (tasks[i + 1].name, tasks[i + 1].severity) != (task.name, task.severity)
+        if last:
+            yield task.name, task.severity, parts[0] if len(parts) == 1 else np.concatenate(parts)
+            parts = []
 
 
 def _npy_complete(path: Path, shape: tuple[int, ...]) -> bool:

@@ -83,7 +83,6 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     on the first `stability_subset` (default: `test_subset`) of them.
     """
     from augmix.corruptions import CORRUPTIONS
-    from augmix.data.corrupted import iter_cifar_c
     from augmix.data.sources import cifar_root
     from augmix.evaluation.evaluator import evaluate
     from augmix.evaluation.report import write_report
@@ -140,14 +139,9 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     records = []
     for method in methods:
         model, meta = load_model(out / method)
-        if folder_data:
-            sets, _ = corrupted_sets(str(c_folder), clean, CORRUPTIONS, severities)
-        else:
-            sets = ((name, s, images[:test_subset], labels[:test_subset])
-                    for name, s, images, labels in iter_cifar_c(c_folder, CORRUPTIONS, severities,
-                                                                 verify=first.verify))
+        sets, total = corrupted_sets(str(c_folder), clean, CORRUPTIONS, severities, verify=first.verify)
         record = evaluate(model, clean.images, clean.labels, sets, name=method, dataset=dataset,
-                          mean=meta["mean"], std=meta["std"], total_sets=len(CORRUPTIONS) * len(severities),
+                          mean=meta["mean"], std=meta["std"], total_sets=total,
                           progress=progress,
                           meta={"seed": configs[method].seed, "model": meta["model"],
                                 "epochs": meta["epoch"], "train_wall_time_s": _train_time(out / method),

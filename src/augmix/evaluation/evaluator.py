@@ -31,7 +31,8 @@ class Throughput:
 
     The loader converts uint8 batches to normalized tensors; the source produces
     the corrupted sets (reading released files or generating corruptions), timed
-    apart because on-the-fly generation can cost more than the model.
+    apart because on-the-fly generation can cost more than the model. With generation
+    in worker processes, `source_s` is the time the model waited for the next set.
     """
     loader_s: float = 0.0
     model_s: float = 0.0
@@ -39,11 +40,14 @@ class Throughput:
     source_s: float = 0.0
     source_images: int = 0
 
-    def as_meta(self) -> dict[str, float]:
+    def as_meta(self) -> dict[str, float | str]:
         out = {"loader_images_per_s": self.images / max(self.loader_s, 1e-9),
                "model_images_per_s": self.images / max(self.model_s, 1e-9)}
         if self.source_images:
             out["source_images_per_s"] = self.source_images / max(self.source_s, 1e-9)
+        seconds = {"source": self.source_s, "loader": self.loader_s, "model": self.model_s}
+        out.update({f"{part}_s": value for part, value in seconds.items()})
+        out["bound_by"] = max(seconds, key=seconds.get)
         return out
 
 
@@ -163,13 +167,16 @@ def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.
         **_cell_metrics(clean),
         "top5_error": metrics.error(clean.probs, clean.labels, k=min(5, clean.probs.shape[1])),
         "ece": metrics.ece(conf, correct), "nll": metrics.nll(clean.probs, clean.labels),
-        "brier": metrics.brier_score(clean.probs, clean.labels)})
+        "brier": metrics.brier_score(clean.probs, clean.labels)}, images={"clean": len(clean.labels)})
     record.reliability["clean"] = metrics.reliability_histogram(conf, correct)
 
     pooled: dict[str, list[Predictions]] = {}
     sets = tqdm(_timed(corrupted, timer), total=total_sets, disable=not progress,
                 desc=f"eval {name}", unit="set")
     for corruption, severity, images, labels in sets:
+        if record.images.setdefault("corrupted", len(labels)) != len(labels):
+            raise ValueError(f"corrupted sets must all have as many images: {corruption} at severity "
+                             f"{severity} has {len(labels)}, the sets before it {record.images['corrupted']}")
         pred = predict(model, images, labels, **kwargs)
         record.add_cell(corruption, severity, **_cell_metrics(pred))
         pooled.setdefault(corruption, []).append(pred)

@@ -1,14 +1,17 @@
 """Models to evaluate that `augmix train` did not write: a TorchScript or torch.export file,
-a user's `module:function`, or a state dict for a registered architecture.
+a user's `module:function` (optionally with a state dict), a state dict for a registered
+architecture, or a pretrained torchvision or timm model.
 
 Each loader returns an `nn.Module` on the CPU or raises a ValueError (or FileNotFoundError)
-whose one line names the flag and the file or name at fault. `probe` then runs one tiny
-batch, so that a model with the wrong class count or input size is refused before
-anything is evaluated or written.
+whose one line names the flag and the file or name at fault. torchvision's and timm's
+pretrained models come with the mean, std and input size of their weights; neither package
+is required. `probe` then runs one tiny batch, so that a model with the wrong class count or
+input size is refused before anything is evaluated or written.
 
 State dicts may come in the official AugMix code's layouts: `cifar.py`'s Wide ResNet
-(`block1.layer.0.*`, `conv_shortcut`, a final `bn1`) is renamed to ours; its ImageNet
-ResNet-50 is torchvision's, whose names ours already use. A DataParallel `module.` prefix
+(`block1.layer.0.*`, `conv_shortcut`, a final `bn1`) is renamed to ours; its AllConvNet,
+ResNeXt-29 and DenseNet (`allconv`, `resnext-29-32x4d`, `densenet-100-12-augmix-code`) and its
+ImageNet ResNet-50 (torchvision's) already use our names. A DataParallel `module.` prefix
 and a `state_dict` / `model_state` wrapper are removed first.
 """
 from __future__ import annotations
@@ -195,34 +198,167 @@ def load_weights(arch: str, weights: str | os.PathLike, num_classes: int,
         model = create_model(arch, num_classes)
     except ValueError as err:
         raise ValueError(f"--arch {arch}: {err}") from None
+    return load_state(model, weights, flag, arch=arch)
+
+
+def load_state(model: nn.Module, weights: str | os.PathLike, flag: str = "--weights", *,
+               arch: str | None = None) -> nn.Module:
+    """`model` holding the state dict of `weights`: every key must match, with its shape.
+    `arch` names a registered architecture, whose official layouts are renamed first."""
     state = to_our_layout(model, read_state_dict(weights, flag))
+    mismatch = _mismatch(model, state)
+    if mismatch:
+        what = (f"a {arch!r} layout this package recognises (ours, or for Wide ResNets and ResNet-50 "
+                f"the official AugMix code's)" if arch else "the model's")
+        others = _matching_architectures(state, exclude=arch) if arch else []
+        hint = f"; they match {' and '.join(map(repr, others))}: pass that as --arch" if others else ""
+        raise ValueError(f"{flag} {weights}: its keys are not {what}: {mismatch}{hint}")
     expected = model.state_dict()
-    # BatchNorm's step counter is not used in evaluation; old checkpoints lack it.
-    missing = sorted(k for k in expected if k not in state and not k.endswith("num_batches_tracked"))
-    unexpected = sorted(k for k in state if k not in expected)
-    if missing or unexpected:
-        raise ValueError(
-            f"{flag} {weights}: its keys are not a {arch!r} layout this package recognises (ours, or "
-            f"for Wide ResNets and ResNet-50 the official AugMix code's): {len(missing)} missing "
-            f"{missing[:4]}, {len(unexpected)} unexpected {unexpected[:4]}")
     wrong = [(k, tuple(v.shape), tuple(expected[k].shape)) for k, v in state.items()
              if v.shape != expected[k].shape]
     if wrong:
         key, got, want = wrong[0]
-        raise ValueError(f"{flag} {weights}: {len(wrong)} tensor(s) of another shape than {arch!r} "
-                         f"with {num_classes} classes has, first {key} {got} instead of {want}"
-                         f" (another --num-classes or architecture?)")
+        owner = f"{arch!r} with {_classes(model)} classes" if arch else "the model"
+        raise ValueError(f"{flag} {weights}: {len(wrong)} tensor(s) of another shape than {owner} has, "
+                         f"first {key} {got} instead of {want}"
+                         + (" (another --num-classes or architecture?)" if arch else ""))
     model.load_state_dict({**{k: v for k, v in expected.items() if k not in state}, **state})
     return model
+
+
+def _mismatch(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """'' when `state` has exactly `model`'s keys, else how many are missing and unexpected."""
+    expected = model.state_dict()
+    # BatchNorm's step counter is not used in evaluation; old checkpoints lack it.
+    missing = sorted(k for k in expected if k not in state and not k.endswith("num_batches_tracked"))
+    unexpected = sorted(k for k in state if k not in expected)
+    if not (missing or unexpected):
+        return ""
+    return f"{len(missing)} missing {missing[:4]}, {len(unexpected)} unexpected {unexpected[:4]}"
+
+
+def _classes(model: nn.Module) -> int | str:
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return last[-1].out_features if last else "its"
+
+
+def _matching_architectures(state: dict[str, torch.Tensor], exclude: str | None) -> list[str]:
+    """Registered architectures whose keys and shapes `state` has (only asked on a mismatch)."""
+    from augmix.models import MODELS
+
+    head = next((v for k, v in reversed(state.items()) if k.endswith("weight") and v.ndim == 2), None)
+    if head is None:
+        return []
+    found = []
+    for name in MODELS:
+        if name == exclude:
+            continue
+        model = create_model(name, head.shape[0])
+        renamed = to_our_layout(model, state)
+        expected = model.state_dict()
+        if not _mismatch(model, renamed) and all(v.shape == expected[k].shape for k, v in renamed.items()):
+            found.append(name)
+    return found
+
+
+# ----------------------------------------------------------------------------- torchvision, timm
+
+def _optional_package(module: str, flag: str, name: str):
+    """`module` imported, else a ValueError saying that its package is missing or broken."""
+    package = module.split(".")[0]
+    try:
+        importlib.import_module(package)
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name == package:
+            raise ValueError(f"{flag} {name}: {package} is not installed (it is optional: "
+                             f"pip install {package})") from None
+        problem = err
+    except Exception as err:  # e.g. a torchvision wheel built for another torch
+        problem = err
+    raise ValueError(f"{flag} {name}: {package} is installed but does not import with this torch "
+                     f"{torch.__version__} ({_first_line(problem)})") from None
+
+
+def load_torchvision(spec: str, flag: str = "--torchvision") -> tuple[nn.Module, dict]:
+    """torchvision's model NAME with its weights (`NAME` takes the DEFAULT ones, `NAME:WEIGHTS`
+    e.g. resnet50:IMAGENET1K_V1 others), from torch.hub's cache or downloaded into it; and the
+    mean, std and input size of those weights' evaluation transform."""
+    from augmix.data.sources import IMAGENET_MEAN, IMAGENET_STD
+
+    name, _, weights_name = str(spec).partition(":")
+    models = _optional_package("torchvision.models", flag, spec)
+    try:
+        choices = models.get_model_weights(name)
+    except Exception as err:  # ValueError for an unknown name
+        raise ValueError(f"{flag} {spec}: torchvision has no pretrained model {name!r} "
+                         f"({_first_line(err)}); see torchvision.models.list_models()") from None
+    try:
+        weights = choices[weights_name or "DEFAULT"]
+    except KeyError:
+        raise ValueError(f"{flag} {spec}: {name} has no weights {weights_name!r}; it has "
+                         f"{list(choices.__members__)}") from None
+    try:
+        model = models.get_model(name, weights=weights)
+    except Exception as err:
+        raise ValueError(f"{flag} {spec}: its weights {weights_name or 'DEFAULT'} could not be loaded "
+                         f"({_first_line(err)}); torchvision downloads them once into "
+                         f"{torch.hub.get_dir()}/checkpoints (place the file there on a machine "
+                         f"without internet)") from None
+    preset = weights.transforms()
+    crop = getattr(preset, "crop_size", 224)
+    return model, {"mean": list(getattr(preset, "mean", IMAGENET_MEAN)),
+                   "std": list(getattr(preset, "std", IMAGENET_STD)),
+                   "input_size": int(crop[0] if isinstance(crop, (list, tuple)) else crop)}
+
+
+def load_timm(name: str, flag: str = "--timm") -> tuple[nn.Module, dict]:
+    """timm's model NAME with its pretrained weights (from the Hugging Face Hub cache, or
+    downloaded into it), and the mean, std and input size of its data config."""
+    timm = _optional_package("timm", flag, name)
+    try:
+        model = timm.create_model(name, pretrained=True)
+    except Exception as err:
+        is_model = getattr(timm, "is_model", None)
+        if is_model is not None and not is_model(name):
+            raise ValueError(f"{flag} {name}: timm has no model {name!r}; see timm.list_models("
+                             f"pretrained=True)") from None
+        raise ValueError(f"{flag} {name}: its pretrained weights could not be loaded "
+                         f"({_first_line(err)}); timm downloads them once into the Hugging Face cache "
+                         f"($HF_HOME, default ~/.cache/huggingface)") from None
+    config = timm.data.resolve_data_config(model=model)
+    return model, {"mean": list(config["mean"]), "std": list(config["std"]),
+                   "input_size": int(config["input_size"][-1])}
+
+
+class Resized(nn.Module):
+    """`model` fed its input resized to `size` x `size` (bilinear, antialiased): for a model
+    made for another resolution than the test images'. Resizing after normalization equals
+    resizing before: both are per-channel linear."""
+
+    def __init__(self, model: nn.Module, size: int):
+        super().__init__()
+        self.model, self.size = model, size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[-2:]) != (self.size, self.size):
+            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear",
+                                                align_corners=False, antialias=True)
+        return self.model(x)
 
 
 # ----------------------------------------------------------------------------- probe
 
 @torch.no_grad()
 def probe(model: nn.Module, images: np.ndarray, num_classes: int, *, mean: Sequence[float],
-          std: Sequence[float], device: str | torch.device = "cpu", what: str = "the model") -> None:
+          std: Sequence[float], device: str | torch.device = "cpu", what: str = "the model",
+          labels: np.ndarray | None = None, dataset: str = "") -> None:
     """Run `model` (in eval mode) on a batch of the first two uint8 NHWC `images`: ValueError
-    when it raises, or does not return one row of `num_classes` logits per image."""
+    when it raises, or does not return one row of `num_classes` logits per image, or when
+    the `labels` of the `dataset` go beyond its classes."""
+    if labels is not None and len(labels) and int(labels.max()) >= num_classes:
+        raise ValueError(f"--num-classes {num_classes}: the {dataset} test labels go up to "
+                         f"{int(labels.max())}")
     batch = model_input(images[:2], *per_channel(mean, std, images.shape[-1], "--mean and --std"), device)
     model.eval()
     try:

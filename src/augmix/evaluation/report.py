@@ -7,6 +7,7 @@ flip probability per perturbation when they carry -P stability results.
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ ERROR_BY_CORRUPTION_PNG = "error_by_corruption.png"
 BY_SEVERITY_PNG = "error_and_calibration_by_severity.png"
 RELIABILITY_PNG = "reliability.png"
 FLIP_PROBABILITY_PNG = "flip_probability_by_perturbation.png"
+
+logger = logging.getLogger("augmix")
 
 
 # ----------------------------------------------------------------------------- data
@@ -46,6 +49,31 @@ def _with_summary(record: ResultsRecord) -> tuple[ResultsRecord, str | None]:
         return summarize(record), None
     except ValueError as err:
         return record, f"{record.name}: no summary ({err})"
+
+
+def _count(value) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def images_used(record: ResultsRecord) -> str:
+    """'5,000 / 5,000': clean images, then images per corrupted set ('—' without any)."""
+    corrupted = record.images.get("corrupted")
+    return (f"{_count(record.images.get('clean'))} / "
+            + ("—" if corrupted is None and not record.corruptions else _count(corrupted)))
+
+
+def comparability_warning(records: Sequence[ResultsRecord]) -> str | None:
+    """A sentence when the records were not evaluated on the same data set and image counts
+    (their numbers are then not comparable), else None."""
+    if len(records) < 2:
+        return None
+    datasets = {r.dataset for r in records}
+    counts = {images_used(r) for r in records} - {"? / ?", "? / —"}  # unknown: records of schema 1
+    if len(datasets) == 1 and len(counts) <= 1:
+        return None
+    what = ", ".join(f"{r.name}: {r.dataset}, {images_used(r)}" for r in records)
+    return ("the runs were not evaluated on the same images (data set, clean / per corrupted set: "
+            f"{what}); their numbers are not directly comparable")
 
 
 def _corruption_names(records: Sequence[ResultsRecord]) -> list[str]:
@@ -143,6 +171,14 @@ def _stability_markdown(records: Sequence[ResultsRecord]) -> list[str]:
     return out
 
 
+def _bound(meta: dict) -> str:
+    """'model (12 / 3 / 80)': the part the run spent most time in, and the three times."""
+    if meta.get("bound_by") is None:
+        return "—"
+    seconds = " / ".join(_meta_value(meta, f"{part}_s", "{:.0f}") for part in ("source", "loader", "model"))
+    return f"{_meta_value(meta, 'bound_by')} ({seconds})"
+
+
 def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Sequence[str] = ()
              ) -> str:
     """The report text: summary, per-corruption and per-severity tables, figures, run details."""
@@ -157,11 +193,12 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
     rows = []
     for r in records:
         s = r.summary
-        rows.append([_esc(r.name), _esc(r.dataset), _pct(r.clean.get("error")),
+        rows.append([_esc(r.name), _esc(r.dataset), images_used(r), _pct(r.clean.get("error")),
                      _pct(s.get("mean_corruption_error")), _pct(s.get("mce")),
                      _pct(s.get("relative_mce")), _pct(r.clean.get("rms_calibration_error")),
                      _pct(s.get("mean_rms_calibration_error_corrupted"))])
-    out += _table(["Run", "Dataset", "Clean error", "Mean corruption error", "mCE",
+    out += _table(["Run", "Dataset", "Images (clean / each corrupted set)", "Clean error",
+                   "Mean corruption error", "mCE",
                    "Relative mCE", "RMS calib. error (clean)", "RMS calib. error (corrupted)"],
                   rows)
     aggregations = {r.name: r.summary.get("rms_calibration_aggregation") for r in records}
@@ -220,11 +257,11 @@ def markdown(records: Sequence[ResultsRecord], figures: Sequence[str], notes: Se
 
     out += ["", "## Runs", ""]
     out += _table(["Run", "Corrupted-set source images/s", "Loader images/s", "Model images/s",
-                   "Wall time (s)", "Seed",
+                   "Bound by (s waiting for source / loader / model)", "Wall time (s)", "Seed",
                    "Hardware", "Command"],
                   [[_esc(r.name), _meta_value(r.meta, "source_images_per_s", "{:.0f}"),
                     _meta_value(r.meta, "loader_images_per_s", "{:.0f}"),
-                    _meta_value(r.meta, "model_images_per_s", "{:.0f}"),
+                    _meta_value(r.meta, "model_images_per_s", "{:.0f}"), _bound(r.meta),
                     _meta_value(r.meta, "wall_time_s", "{:.1f}"), _meta_value(r.meta, "seed"),
                     _meta_value(r.meta, "hardware"),
                     "—" if r.meta.get("command") is None
@@ -359,6 +396,10 @@ def write_report(records: Sequence[ResultsRecord], out_dir: str | Path) -> list[
     summarized = [_with_summary(r) for r in records]
     records = [r for r, _ in summarized]
     notes = [n for _, n in summarized if n]
+    warning = comparability_warning(records)
+    if warning:
+        logger.warning("warning: %s", warning)
+        notes.insert(0, warning)
     figures: dict[str, Figure] = {}
     if _corruption_names(records):
         figures[ERROR_BY_CORRUPTION_PNG] = plot_error_by_corruption(records)

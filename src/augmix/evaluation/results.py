@@ -19,7 +19,7 @@ from augmix._util.atomic import atomic_write
 from augmix.evaluation import metrics
 
 SCHEMA_VERSION = 2
-# Versions still read: 1 lacks `stability` and is otherwise the same.
+# Versions still read: 1 lacks `stability` and `images` (its meta.n_clean, when there, fills images.clean).
 READABLE_VERSIONS = (1, 2)
 # Datasets whose corrupted counterpart is ImageNet-C, the only one with an AlexNet baseline.
 IMAGENET_DATASETS = ("imagenet", "imagenet-c")
@@ -47,6 +47,11 @@ class ReliabilityHistogram(TypedDict):
     count: list[int]
     accuracy: list[float | None]
     confidence: list[float | None]
+
+
+class ImageCounts(TypedDict, total=False):
+    clean: int  # images of the clean test set
+    corrupted: int | None  # images in each corrupted set (all the same); None without any
 
 
 class Summary(TypedDict, total=False):
@@ -100,6 +105,8 @@ class ResultsRecord:
     meta: dict[str, Any] = field(default_factory=dict)
     # -P sequences: flip probability and top-5 distance per perturbation and their means; optional
     stability: Stability = field(default_factory=dict)
+    # how many images the numbers come from: records compare only on the same images
+    images: ImageCounts = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def add_cell(self, corruption: str, severity: int, **cell_metrics: float) -> None:
@@ -123,7 +130,7 @@ class ResultsRecord:
         for attr in ("name", "dataset"):
             if not isinstance(getattr(self, attr), str) or not getattr(self, attr):
                 raise ValueError(f"{attr} must be a non-empty string, got {getattr(self, attr)!r}")
-        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta", "stability"):
+        for attr in ("corruptions", "corruptions_pooled", "summary", "reliability", "meta", "stability", "images"):
             if not isinstance(getattr(self, attr), dict):
                 raise ValueError(f"{attr} must be a dict, got {type(getattr(self, attr)).__name__}")
         if not isinstance(self.clean, dict) or "error" not in self.clean:
@@ -148,6 +155,12 @@ class ResultsRecord:
             if not isinstance(cell, dict):
                 raise ValueError(f"corruptions_pooled[{c!r}] must be a dict of metrics")
             _check_metrics(cell, f"corruptions_pooled[{c!r}]")
+        for key, count in self.images.items():
+            if key not in ("clean", "corrupted"):
+                raise ValueError(f"images key must be 'clean' or 'corrupted', got {key!r}")
+            if not (count is None and key == "corrupted") and (
+                    isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                raise ValueError(f"images[{key!r}] must be a count of images, got {count!r}")
         for key, hist in self.reliability.items():
             if key not in ("clean", "corrupted"):
                 raise ValueError(f"reliability key must be 'clean' or 'corrupted', got {key!r}")
@@ -162,10 +175,13 @@ class ResultsRecord:
     def from_dict(cls, data: dict[str, Any]) -> ResultsRecord:
         if not isinstance(data, dict):
             raise ValueError(f"a results record must be a JSON object, got {type(data).__name__}")
-        version = data.get("schema_version", SCHEMA_VERSION)
+        version = data.get("schema_version", 1)
         if version not in READABLE_VERSIONS:
             raise ValueError(f"schema_version {version!r} is not supported (expected one of "
-                             f"{', '.join(map(str, READABLE_VERSIONS))})")
+                             f"{list(READABLE_VERSIONS)})")
+        if version == 1 and "images" not in data:
+            n_clean = (data.get("meta") or {}).get("n_clean")
+            data = {**data, "images": {"clean": n_clean} if isinstance(n_clean, int) else {}}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -173,7 +189,7 @@ class ResultsRecord:
         missing = [k for k in ("name", "dataset", "clean") if k not in data]
         if missing:
             raise ValueError(f"results record lacks fields {missing}")
-        record = cls(**{**data, "schema_version": SCHEMA_VERSION})  # older versions are subsets
+        record = cls(**{**data, "schema_version": SCHEMA_VERSION})
         record.validate()
         return record
 

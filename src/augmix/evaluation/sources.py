@@ -6,6 +6,7 @@ CIFAR-C files memory-mapped, ImageNet-style trees decoded batch by batch.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,21 @@ def clean_test_set(data: str | None, dataset: str, *, verify: bool = True, limit
     raise ValueError(f"dataset must be synthetic, cifar10, cifar100 or imagenet, got {dataset!r}")
 
 
+def locate_test_set(data: str, data_root: str | None = None) -> tuple[str, str | None]:
+    """(dataset, where its test set is) for `data`: synthetic, cifar10, cifar100 (under
+    `data_root`, default $AUGMIX_CACHE/cifar) or an image folder holding val/ (or the
+    ImageNet-style val tree itself)."""
+    if data == "synthetic":
+        return data, None
+    if data in ("cifar10", "cifar100"):
+        from augmix.data.sources import cifar_root
+        return data, str(cifar_root(data_root))
+    folder = Path(data)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--data {data}: not synthetic, cifar10, cifar100 or an existing folder")
+    return "imagenet", str(folder / "val" if (folder / "val").is_dir() else folder)
+
+
 def corruption_names(names: Sequence[str] | None, extra: bool = False) -> list[str]:
     from augmix.corruptions import CORRUPTIONS, EXTRA_CORRUPTIONS, check_name
     chosen = list(names) if names else list(CORRUPTIONS)
@@ -72,12 +88,21 @@ def source_kind(source: str) -> str:
 
 
 def corrupted_sets(source: str, clean: CleanSet, names: Sequence[str], severities: Sequence[int], *,
-                   seed: int = 0, verify: bool = True, eval_transform: str = "crop"
+                   seed: int = 0, verify: bool = True, eval_transform: str = "crop", workers: int = 1,
+                   subset: int | None = None
                    ) -> tuple[Iterable[tuple[str, int, np.ndarray, np.ndarray]], int]:
-    """(iterable of (corruption, severity, images, labels), number of sets) from `source`."""
+    """(iterable of (corruption, severity, images, labels), number of sets) from `source`.
+
+    Every set holds the corrupted copies of the clean images, the same first N: generated from
+    them (in `workers` processes), or the first N rows of a released set, whose labels must
+    then equal the clean ones. `subset` asks for the first `subset` images of each set instead,
+    whatever the clean set holds (without that check).
+    """
     for s in severities:
         if s not in (1, 2, 3, 4, 5):
             raise ValueError(f"severities must lie in 1..5, got {s}")
+    if subset is not None and subset < 1:
+        raise ValueError(f"the corrupted subset must be >= 1 images, got {subset}")
     total = len(names) * len(severities)
     if source == "none":
         return [], 0
@@ -87,17 +112,38 @@ def corrupted_sets(source: str, clean: CleanSet, names: Sequence[str], severitie
                              "JPEG tree (pitfall: in-memory corruptions differ from the q85 files), "
                              "or write one with `augmix corrupt`")
         from augmix.data.corrupted import iter_corrupted
-        return iter_corrupted(clean.images, clean.labels, names, severities, seed=seed), total
+        return iter_corrupted(clean.images[:subset], clean.labels[:subset], names, severities, seed=seed,
+                              workers=workers), total
     root = Path(source)
     if any((folder / "labels.npy").is_file() for folder in (root, root / "CIFAR-10-C", root / "CIFAR-100-C")):
-        return _released_cifar_c(root, clean, names, severities, verify), total
-    if root.is_dir():
-        return _released_tree(root, clean, names, severities, eval_transform), total
-    raise FileNotFoundError(f"--corrupted must be 'generate', 'none', a CIFAR-C folder (with "
-                            f"labels.npy) or an ImageNet-C tree; {root} is neither")
+        sets = _released_cifar_c(root, clean, names, severities, verify, subset)
+    elif root.is_dir():
+        sets = _released_tree(root, clean, names, severities, eval_transform, subset)
+    else:
+        raise FileNotFoundError(f"--corrupted must be 'generate', 'none', a CIFAR-C folder (with "
+                                f"labels.npy) or an ImageNet-C tree; {root} is neither")
+    first = next(sets, None)  # checked now (files there, the same images), before any evaluation
+    return itertools.chain([] if first is None else [first], sets), total
 
 
-def _released_cifar_c(root: Path, clean: CleanSet, names, severities, verify: bool) -> Iterator:
+def _rows(name: str, severity: int, labels: np.ndarray, clean: CleanSet, subset: int | None) -> slice:
+    """The rows of a released set to evaluate: the first `subset`, else those of the clean images,
+    as many and with the same labels (a released set lists the test images in order)."""
+    if subset is not None:
+        return slice(None, subset)
+    n = len(clean.labels)
+    if len(labels) < n or not np.array_equal(labels[:n], clean.labels):
+        why = (f"it has {len(labels)} images, the clean test set {n}" if len(labels) < n else
+               f"the label of its image {int(np.argmax(labels[:n] != clean.labels))} is not the clean one's")
+        raise ValueError(f"the {name} set at severity {severity} does not hold corrupted copies of the "
+                         f"{n} clean test images ({why}); pass --corrupted-subset N to evaluate its "
+                         f"first N images anyway (clean and corrupted numbers then come from "
+                         f"different images)")
+    return slice(None, n)
+
+
+def _released_cifar_c(root: Path, clean: CleanSet, names, severities, verify: bool,
+                      subset: int | None) -> Iterator:
     from augmix.data.corrupted import load_cifar_c
     for name in names:
         for severity in severities:
@@ -107,10 +153,12 @@ def _released_cifar_c(root: Path, clean: CleanSet, names, severities, verify: bo
                                  f"{images.shape[3]}, the clean test images "
                                  f"{'x'.join(map(str, clean.images.shape[1:]))}; is this the corrupted "
                                  f"copy of another data set?")
-            yield name, severity, images[:clean.limit], labels[:clean.limit]
+            rows = _rows(name, severity, labels, clean, subset)
+            yield name, severity, images[rows], labels[rows]
 
 
-def _released_tree(root: Path, clean: CleanSet, names, severities, eval_transform: str) -> Iterator:
+def _released_tree(root: Path, clean: CleanSet, names, severities, eval_transform: str,
+                   subset: int | None) -> Iterator:
     resize = 256 if eval_transform == "resize-crop" else None
     for name in names:
         for severity in severities:
@@ -118,8 +166,9 @@ def _released_tree(root: Path, clean: CleanSet, names, severities, eval_transfor
             if not folder.is_dir():
                 raise FileNotFoundError(f"missing {folder} (expected {root}/<corruption>/<1..5>/<wnid>/)")
             paths, labels, _ = scan_tree(folder)
+            rows = _rows(name, severity, labels, clean, subset)
             size = 224 if resize else Image.open(paths[0]).size[0]
-            yield name, severity, ImageFileArray(paths[:clean.limit], size, resize), labels[:clean.limit]
+            yield name, severity, ImageFileArray(paths[rows], size, resize), labels[rows]
 
 
 def perturbed_sets(source: str, clean: CleanSet, folder: str | os.PathLike, names: Sequence[str], *,
