@@ -299,7 +299,7 @@ def test_eval_generates_sequences_once(toy, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("case, match", [
     ("dtype", "uint8"), ("shape", "expected sequences of shape (N, T, H, W, 3)"), ("one frame", "at least"), ("name", "did you mean 'gaussian_noise'"),
-    ("size", "frames are 16x16x3"), ("missing", "missing"), ("baseline", "stability baseline not found")])
+    ("size", "frames are 16x16x3"), ("missing", "no such file"), ("baseline", "stability baseline not found")])
 def test_eval_bad_perturbation_input_is_one_line_exit_2(toy, tmp_path, capsys, case, match):
     p_dir = _write_p(tmp_path / "P", names=["snow"])
     extra = ["--perturbation-names", "snow"]

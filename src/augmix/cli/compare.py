@@ -38,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
         find_cifar_c(args.corrupted)  # before the first method trains
     if args.perturbations not in (None, "generate"):
         from augmix.data.perturbed import read_perturbations
-        list(read_perturbations(args.perturbations))  # its files' headers, before the first method trains
+        from augmix.perturbations import PERTURBATIONS
+
+        # every test perturbation's file header, before the first method trains
+        list(read_perturbations(args.perturbations, PERTURBATIONS))
     overrides = config_overrides(args)
     records = compare(args.methods, out=args.out, recipe=overrides.pop("recipe", None),
                       overrides=overrides, corrupted=args.corrupted,
