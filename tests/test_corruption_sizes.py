@@ -192,3 +192,13 @@ def test_damage_of_the_same_scene_is_comparable_across_sizes(cifar_images, frost
 @pytest.mark.parametrize("small, large", [((224, 224), (448, 448)), ((224, 448), (602, 1200))])
 def test_damage_of_the_same_scene_is_comparable_across_sizes_for_all(cifar_images, frost_dir, small, large):
     _compare_damage(cifar_images, frost_dir, small, large, ALL_CORRUPTIONS)
+
+
+def test_images_in_any_memory_layout_give_the_same_result():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (4, 3, 40, 36), dtype=np.uint8).transpose(0, 2, 3, 1)  # not C-contiguous
+    assert not images.flags["C_CONTIGUOUS"]
+    for name in ("defocus_blur", "motion_blur", "gaussian_noise"):
+        out = corrupt(images, name, 2, rng=1)
+        assert out.shape == images.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out, corrupt(np.ascontiguousarray(images), name, 2, rng=1))

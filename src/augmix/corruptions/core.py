@@ -45,7 +45,8 @@ def _as_rgb(images: np.ndarray) -> np.ndarray:
         raise ValueError(f"images is an empty batch: shape {images.shape}")
     if min(images.shape[-3:-1]) < 1:
         raise ValueError(f"images must have shape {SHAPES} with H, W >= 1, got {images.shape}")
-    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
+    # C order: the OpenCV calls of the ops take their buffers only in that layout
+    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else np.ascontiguousarray(images)
 
 
 def _generator(rng: RngLike) -> np.random.Generator:
@@ -86,4 +87,5 @@ def corrupt(images: np.ndarray, name: str, severity: int, *, rng: RngLike = None
         out = np.stack([ops.RANDOM[name](img, c, draws.draw(name, generator, img, c, table, frost_dir))
                         for img in batch]).reshape(rgb.shape)
     # uint8: the ops truncate like the reference's np.uint8()
-    return out if rgb is images else out[..., :1].reshape(images.shape)
+    grey = images.ndim == 2 or images.shape[-1] == 1
+    return out[..., :1].reshape(images.shape) if grey else out
