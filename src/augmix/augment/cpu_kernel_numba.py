@@ -88,50 +88,137 @@ def _shift(src, dst, tx, ty, fill):
                 dst[c, y, x_lo:x_hi] = src[c, y + ty, x_lo + tx:x_hi + tx]
 
 @_jit
+def _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside):
+    """Where the pixels of output row y sample the input, as Pillow computes it (double,
+    a0*xh + a1*yh + a2 in that order, xh = x + 0.5): the top-left tap (xi, yi), the weights
+    (dx, dy) and whether the pixel is inside (else it gets the fill). No branches, so it
+    vectorizes."""
+    row_x = a[1] * (y + 0.5)
+    row_y = a[4] * (y + 0.5)
+    for x in range(w):
+        xin = a[0] * (x + 0.5) + row_x + a[2]
+        yin = a[3] * (x + 0.5) + row_y + a[5]
+        ok = (xin >= 0.0) & (xin < w) & (yin >= 0.0) & (yin < h)
+        xs = math.floor(xin - 0.5)
+        ys = math.floor(yin - 0.5)
+        dx[x] = (xin - 0.5) - xs
+        dy[x] = (yin - 0.5) - ys
+        xi[x] = np.int64(xs) if ok else 0
+        yi[x] = np.int64(ys) if ok else 0
+        inside[x] = ok
+
+@_jit
+def _lerp(first, second, weight):
+    """Pillow's BILINEAR step in double: first + (second - first) * weight."""
+    return np.float64(first) + (np.float64(second) - np.float64(first)) * weight
+
+@_jit
+def _lerp_run(taps, weights, out):
+    """out[i] = lerp(taps[i], taps[i + 1], weights[i]) truncated. Indices from 0 on a slice:
+    numba then needs no negative-index check, and the loop vectorizes."""
+    for i in range(out.size):
+        out[i] = np.uint8(np.int32(_lerp(taps[i], taps[i + 1], weights[i])))
+
+@_jit
+def _affine_rows(src, dst, a, fill):
+    """The affine transform when rows map to themselves (a3 = 0, a4 = 1, a5 = 0: yin = y + 0.5
+    exactly, so dy = 0 and Pillow's result is the horizontal lerp alone). Where a row samples
+    a constant offset (shear_x: xi = x + K), the taps are contiguous and the lerp vectorizes;
+    other pixels (clamped edges, rare rows where rounding moves K) take the exact scalar path."""
+    channels, h, w = src.shape
+    xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
+    dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
+    inside = np.empty(w, np.bool_)
+    for y in range(h):
+        _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside)
+        lo, hi = 0, w  # xin grows with x, so the inside pixels are one run
+        while lo < w and not inside[lo]:
+            lo += 1
+        while hi > lo and not inside[hi - 1]:
+            hi -= 1
+        shift = xi[lo] - lo if lo < hi else 0
+        constant = True
+        for x in range(lo, hi):
+            constant &= xi[x] - x == shift
+        # the contiguous part: both taps inside the row
+        start, stop = (max(lo, -shift), min(hi, w - 1 - shift)) if constant else (hi, hi)
+        stop = max(start, stop)
+        for c in range(channels):
+            row, out = src[c, y], dst[c, y]
+            out[:lo] = fill[c]
+            out[hi:] = fill[c]
+            _lerp_run(row[start + shift:stop + shift + 1], dx[start:stop], out[start:stop])
+            for x in range(lo, hi):
+                if start <= x < stop:
+                    continue
+                x0, x1 = min(max(xi[x], 0), w - 1), min(max(xi[x] + 1, 0), w - 1)
+                out[x] = np.uint8(np.int32(_lerp(row[x0], row[x1], dx[x])))
+
+@_jit
+def _bilinear_run(top, bottom, wx, wy, out):
+    """Pillow's bilinear sample where every tap is inside the image: out[i] from top[i],
+    top[i + 1], bottom[i], bottom[i + 1] (indices from 0 on slices, so the loop vectorizes)."""
+    for i in range(out.size):
+        v1 = _lerp(top[i], top[i + 1], wx[i])
+        v2 = _lerp(bottom[i], bottom[i + 1], wx[i])
+        out[i] = np.uint8(np.int32(v1 + (v2 - v1) * wy[i]))
+
+@_jit
+def _affine_general(src, dst, a, fill):
+    """Pillow's bilinear affine transform for any matrix (see `_affine`). Each output row is
+    cut into runs of pixels that sample one input row pair at a constant column offset
+    (rotations by a few degrees: runs of several pixels); a run whose taps are all inside
+    the image is one contiguous, vectorized loop, the rest (clamped edges) go pixel by pixel."""
+    channels, h, w = src.shape
+    xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
+    dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
+    inside = np.empty(w, np.bool_)
+    for y in range(h):
+        _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside)
+        x = 0
+        while x < w:
+            if not inside[x]:
+                for c in range(channels):
+                    dst[c, y, x] = fill[c]
+                x += 1
+                continue
+            shift, row = xi[x] - x, yi[x]
+            end = x + 1
+            while end < w and inside[end] and yi[end] == row and xi[end] - end == shift:
+                end += 1
+            if 0 <= row < h - 1 and x + shift >= 0 and end + shift < w:
+                for c in range(channels):
+                    _bilinear_run(src[c, row, x + shift:end + shift + 1], src[c, row + 1, x + shift:end + shift + 1],
+                                  dx[x:end], dy[x:end], dst[c, y, x:end])
+                x = end
+                continue
+            for p in range(x, end):  # taps clamped at the edges, as Pillow does
+                x0, x1 = min(max(xi[p], 0), w - 1), min(max(xi[p] + 1, 0), w - 1)
+                y0, y1 = min(max(yi[p], 0), h - 1), yi[p] + 1
+                wy = dy[p]
+                if y1 >= h:  # Pillow reuses the first row's value below the last row
+                    y1, wy = y0, 0.0
+                for c in range(channels):
+                    v1 = _lerp(src[c, y0, x0], src[c, y0, x1], dx[p])
+                    v2 = _lerp(src[c, y1, x0], src[c, y1, x1], dx[p])
+                    dst[c, y, p] = np.uint8(np.int32(v1 + (v2 - v1) * wy))
+            x = end
+
+@_jit
 def _affine(src, dst, a, fill):
-    """Pillow's bilinear affine transform: output pixel (x, y) samples the input at
-    a . (x + 0.5, y + 0.5, 1), fill outside, edge pixels clamped, truncated. Taps with a
-    zero weight are skipped (shears and whole-pixel translations need one or two), which
-    changes no result: Pillow's lerp with weight 0 returns the first tap exactly."""
+    """Pillow's bilinear affine transform (Geometry.c): output pixel (x, y) samples the input
+    at a . (x + 0.5, y + 0.5, 1), fill outside, edge pixels clamped, truncated. Shears and
+    translations take faster routes to the same bytes: a whole-pixel translation is a copy,
+    and when rows map to themselves (shear_x) only the horizontal lerp remains (Pillow's
+    vertical one has weight 0 and returns its first tap exactly)."""
     channels, h, w = src.shape
     if a[0] == 1.0 and a[1] == 0.0 and a[3] == 0.0 and a[4] == 1.0 and a[2] == int(a[2]) \
             and a[5] == int(a[5]):
         _shift(src, dst, int(a[2]), int(a[5]), fill)
-        return
-    for y in range(h):
-        row_x = a[1] * (y + 0.5)  # a0*xh + a1*yh + a2, in Pillow's order
-        row_y = a[4] * (y + 0.5)
-        for x in range(w):
-            xin = a[0] * (x + 0.5) + row_x + a[2]
-            yin = a[3] * (x + 0.5) + row_y + a[5]
-            if xin < 0.0 or xin >= w or yin < 0.0 or yin >= h:
-                for c in range(channels):
-                    dst[c, y, x] = fill[c]
-                continue
-            xin -= 0.5
-            yin -= 0.5
-            xi, yi = int(math.floor(xin)), int(math.floor(yin))
-            dx, dy = xin - xi, yin - yi
-            x0, x1 = min(max(xi, 0), w - 1), min(max(xi + 1, 0), w - 1)
-            y0, y1 = min(max(yi, 0), h - 1), yi + 1
-            if y1 >= h:  # Pillow reuses the first row's value below the last row
-                dy = 0.0
-            if dx == 0.0 and dy == 0.0:
-                for c in range(channels):
-                    dst[c, y, x] = src[c, y0, x0]
-            elif dy == 0.0:
-                for c in range(channels):
-                    v = src[c, y0, x0] + (np.int32(src[c, y0, x1]) - np.int32(src[c, y0, x0])) * dx
-                    dst[c, y, x] = np.uint8(int(v))
-            elif dx == 0.0:
-                for c in range(channels):
-                    v = src[c, y0, x0] + (np.int32(src[c, y1, x0]) - np.int32(src[c, y0, x0])) * dy
-                    dst[c, y, x] = np.uint8(int(v))
-            else:
-                for c in range(channels):
-                    v1 = src[c, y0, x0] + (np.int32(src[c, y0, x1]) - np.int32(src[c, y0, x0])) * dx
-                    v2 = src[c, y1, x0] + (np.int32(src[c, y1, x1]) - np.int32(src[c, y1, x0])) * dx
-                    dst[c, y, x] = np.uint8(int(v1 + (v2 - v1) * dy))
+    elif a[3] == 0.0 and a[4] == 1.0 and a[5] == 0.0:
+        _affine_rows(src, dst, a, fill)
+    else:
+        _affine_general(src, dst, a, fill)
 
 @_jit
 def _blend(degenerate, src, dst, factor):
