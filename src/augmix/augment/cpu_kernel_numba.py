@@ -23,9 +23,13 @@ def _flat(array):
 @_jit
 def _lut_autocontrast(src, lut):
     for c in range(src.shape[0]):
-        lo, hi = 255, 0
-        for v in _flat(src[c]):
-            lo, hi = min(lo, v), max(hi, v)
+        darkest, brightest = np.uint8(255), np.uint8(0)  # uint8 compares: the loop vectorizes
+        plane = _flat(src[c])
+        for p in range(plane.size):
+            v = plane[p]
+            darkest = v if v < darkest else darkest
+            brightest = v if v > brightest else brightest
+        lo, hi = np.int64(darkest), np.int64(brightest)
         if hi <= lo:  # a constant channel stays as it is
             for i in range(256):
                 lut[c, i] = i
@@ -37,11 +41,19 @@ def _lut_autocontrast(src, lut):
 
 @_jit
 def _lut_equalize(src, lut):
-    hist = np.zeros(256, np.int64)
+    counts = np.empty((4, 256), np.int64)  # four histograms: no wait on the previous increment
     for c in range(src.shape[0]):
-        hist[:] = 0
-        for v in _flat(src[c]):
-            hist[v] += 1
+        counts[:] = 0
+        plane = _flat(src[c])
+        whole = plane.size - plane.size % 4
+        for p in range(0, whole, 4):
+            counts[0, plane[p]] += 1
+            counts[1, plane[p + 1]] += 1
+            counts[2, plane[p + 2]] += 1
+            counts[3, plane[p + 3]] += 1
+        for p in range(whole, plane.size):
+            counts[0, plane[p]] += 1
+        hist = counts[0] + counts[1] + counts[2] + counts[3]
         used, top = 0, 0
         for i in range(256):
             if hist[i]:
@@ -57,17 +69,19 @@ def _lut_equalize(src, lut):
             n += hist[i]
 
 @_jit
-def _lut_posterize(src, lut, bits):
-    mask = 255 & ~((1 << (8 - bits)) - 1)
-    for c in range(src.shape[0]):
-        for i in range(256):
-            lut[c, i] = i & mask
+def _posterize(src, dst, bits):
+    """ImageOps.posterize: keep the top `bits` bits (Pillow's lookup table, as a mask)."""
+    mask = np.uint8(255 & ~((1 << (8 - bits)) - 1))
+    s, d = _flat(src), _flat(dst)
+    for p in range(s.size):
+        d[p] = s[p] & mask
 
 @_jit
-def _lut_solarize(src, lut, threshold):
-    for c in range(src.shape[0]):
-        for i in range(256):
-            lut[c, i] = i if i < threshold else 255 - i
+def _solarize(src, dst, threshold):
+    """ImageOps.solarize: invert the values at or above `threshold` (its table, computed)."""
+    s, d = _flat(src), _flat(dst)
+    for p in range(s.size):
+        d[p] = s[p] if s[p] < threshold else 255 - s[p]
 
 @_jit
 def _apply_lut(src, dst, lut):
@@ -77,15 +91,29 @@ def _apply_lut(src, dst, lut):
             d[p] = lut[c, s[p]]
 
 @_jit
+def _copy(src, dst):
+    for i in range(dst.size):
+        dst[i] = src[i]
+
+@_jit
+def _fill(dst, value):
+    for i in range(dst.size):
+        dst[i] = value
+
+@_jit
 def _shift(src, dst, tx, ty, fill):
     """The affine transform for whole-pixel translations: out[y, x] = src[y + ty, x + tx]."""
     channels, h, w = src.shape
+    x_lo, x_hi = max(0, -tx), max(min(w, w - tx), max(0, -tx))
     for c in range(channels):
-        dst[c] = fill[c]
-        x_lo, x_hi = max(0, -tx), min(w, w - tx)
-        for y in range(max(0, -ty), min(h, h - ty)):
-            if x_lo < x_hi:
-                dst[c, y, x_lo:x_hi] = src[c, y + ty, x_lo + tx:x_hi + tx]
+        for y in range(h):
+            out = dst[c, y]
+            if not 0 <= y + ty < h:
+                _fill(out, fill[c])
+                continue
+            _fill(out[:x_lo], fill[c])
+            _copy(src[c, y + ty, x_lo + tx:x_hi + tx], out[x_lo:x_hi])
+            _fill(out[x_hi:], fill[c])
 
 @_jit
 def _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside):
@@ -164,12 +192,20 @@ def _bilinear_run(top, bottom, wx, wy, out):
         out[i] = np.uint8(np.int32(v1 + (v2 - v1) * wy[i]))
 
 @_jit
+def _vertical_run(top, bottom, wy, out):
+    """`_bilinear_run` where the horizontal weight is 0 (columns map to themselves: shear_y):
+    Pillow's horizontal lerps return their first taps exactly, leaving one vertical lerp."""
+    for i in range(out.size):
+        out[i] = np.uint8(np.int32(_lerp(top[i], bottom[i], wy[i])))
+
+@_jit
 def _affine_general(src, dst, a, fill):
     """Pillow's bilinear affine transform for any matrix (see `_affine`). Each output row is
     cut into runs of pixels that sample one input row pair at a constant column offset
     (rotations by a few degrees: runs of several pixels); a run whose taps are all inside
     the image is one contiguous, vectorized loop, the rest (clamped edges) go pixel by pixel."""
     channels, h, w = src.shape
+    columns = a[0] == 1.0 and a[1] == 0.0 and a[2] == 0.0  # xin = x + 0.5 exactly: dx = 0, shift 0
     xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
     dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
     inside = np.empty(w, np.bool_)
@@ -188,8 +224,9 @@ def _affine_general(src, dst, a, fill):
                 end += 1
             if 0 <= row < h - 1 and x + shift >= 0 and end + shift < w:
                 for c in range(channels):
-                    _bilinear_run(src[c, row, x + shift:end + shift + 1], src[c, row + 1, x + shift:end + shift + 1],
-                                  dx[x:end], dy[x:end], dst[c, y, x:end])
+                    _bilinear_run(src[c, row, x + shift:end + shift + 1],
+                                  src[c, row + 1, x + shift:end + shift + 1], dx[x:end], dy[x:end],
+                                  dst[c, y, x:end])
                 x = end
                 continue
             for p in range(x, end):  # taps clamped at the edges, as Pillow does
@@ -263,15 +300,17 @@ def _step(code, value, matrix, src, dst, scratch, lut, fill):
     if code == AFFINE:
         _affine(src, dst, matrix, fill)
         return
-    if code <= SOLARIZE:
+    if code == POSTERIZE:
+        _posterize(src, dst, int(value))
+        return
+    if code == SOLARIZE:
+        _solarize(src, dst, int(value))
+        return
+    if code <= EQUALIZE:
         if code == AUTOCONTRAST:
             _lut_autocontrast(src, lut)
-        elif code == EQUALIZE:
-            _lut_equalize(src, lut)
-        elif code == POSTERIZE:
-            _lut_posterize(src, lut, int(value))
         else:
-            _lut_solarize(src, lut, int(value))
+            _lut_equalize(src, lut)
         _apply_lut(src, dst, lut)
         return
     if code == COLOR:
@@ -297,14 +336,15 @@ def mix_rows(images, sources, codes, values, matrices, chain_weights, skip_weigh
     """out[r] = ((1 - m) * clean + m * sum_k w_k * chain_k - mean) / std (float32) for plan
     rows start..stop-1, where clean = images[sources[r]] / 255 (uint8 NCHW) and the mix is
     clamped to [0, 1] before normalizing (mean 0, std 1: no normalization). Each chain
-    ends in its own buffer, so the mix is one pass that writes the output once."""
+    ends in its own buffer, so the mix reads each once and writes the output once."""
     shape = images.shape[1:]
     width, depth = codes.shape[1], codes.shape[2]
     chains = np.empty((width,) + shape, np.uint8)
     spare, scratch = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
     lut = np.empty((shape[0], 256), np.uint8)
     factors = np.empty(width + 1, np.float32)
-    plane = shape[1] * shape[2]
+    block = np.empty(2048, np.float32)
+    planes = chains.reshape((width, shape[0], shape[1] * shape[2]))
     for r in range(start, stop):
         clean = images[sources[r]]
         for k in range(width):
@@ -325,16 +365,31 @@ def mix_rows(images, sources, codes, values, matrices, chain_weights, skip_weigh
         for k in range(width):
             factors[k + 1] = m * chain_weights[r, k] / np.float32(255)
         for c in range(shape[0]):
-            cv, ov = _flat(clean[c]), _flat(out[r, c])
-            scale, shift = np.float32(1) / std[c], mean[c]
-            for p in range(plane):
-                ov[p] = factors[0] * np.float32(cv[p])
-            for k in range(width):
-                kv, f = _flat(chains[k, c]), factors[k + 1]
-                for p in range(plane):
-                    ov[p] += f * np.float32(kv[p])
-            for p in range(plane):  # float rounding can pass 1 by an ulp
-                ov[p] = (min(max(ov[p], np.float32(0)), np.float32(1)) - shift) * scale
+            _mix_plane(_flat(clean[c]), planes, c, factors, mean[c], np.float32(1) / std[c],
+                       _flat(out[r, c]), block)
+
+@_jit
+def _mix_plane(clean, chains, c, factors, shift, scale, out, block):
+    """out = (clamp(f0 * clean + sum_k f_k * chains[k, c], 0, 1) - shift) * scale, a block at a
+    time: the sums stay in a small buffer in L1 and the output is written once. Every
+    factor is a local before its loop (a load through `factors` could alias the output),
+    and each loop runs from 0 on slices, so they vectorize."""
+    size = block.size
+    for start in range(0, clean.size, size):
+        n = min(size, clean.size - start)
+        acc = block[:n]
+        f = factors[0]
+        taps = clean[start:start + n]
+        for i in range(n):
+            acc[i] = f * np.float32(taps[i])
+        for k in range(chains.shape[0]):
+            f = factors[k + 1]
+            taps = chains[k, c, start:start + n]
+            for i in range(n):
+                acc[i] += f * np.float32(taps[i])
+        target = out[start:start + n]
+        for i in range(n):  # float rounding can pass 1 by an ulp
+            target[i] = (min(max(acc[i], np.float32(0)), np.float32(1)) - shift) * scale
 
 @_jit
 def unit_rows(images, mean, std, out, start, stop):
@@ -343,5 +398,6 @@ def unit_rows(images, mean, std, out, start, stop):
     for r in range(start, stop):
         for c in range(images.shape[1]):
             src, dst = _flat(images[r, c]), _flat(out[r, c])
+            shift, spread = mean[c], std[c]  # locals: loads through mean/std could alias dst
             for p in range(src.size):
-                dst[p] = (np.float32(src[p]) / scale - mean[c]) / std[c]
+                dst[p] = (np.float32(src[p]) / scale - shift) / spread
