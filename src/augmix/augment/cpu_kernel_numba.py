@@ -148,6 +148,14 @@ def _lerp_run(taps, weights, out):
         out[i] = np.uint8(np.int32(_lerp(taps[i], taps[i + 1], weights[i])))
 
 @_jit
+def _clamped_lerps(row, xi, dx, out, start, stop):
+    """Pillow's horizontal lerp for out[start:stop], its taps clamped to the row."""
+    w = row.size
+    for x in range(start, stop):
+        x0, x1 = min(max(xi[x], 0), w - 1), min(max(xi[x] + 1, 0), w - 1)
+        out[x] = np.uint8(np.int32(_lerp(row[x0], row[x1], dx[x])))
+
+@_jit
 def _affine_rows(src, dst, a, fill):
     """The affine transform when rows map to themselves (a3 = 0, a4 = 1, a5 = 0: yin = y + 0.5
     exactly, so dy = 0 and Pillow's result is the horizontal lerp alone). Where a row samples
@@ -173,14 +181,11 @@ def _affine_rows(src, dst, a, fill):
         stop = max(start, stop)
         for c in range(channels):
             row, out = src[c, y], dst[c, y]
-            out[:lo] = fill[c]
-            out[hi:] = fill[c]
+            _fill(out[:lo], fill[c])  # loops: numba's slice assignment costs far more per call
+            _fill(out[hi:], fill[c])
             _lerp_run(row[start + shift:stop + shift + 1], dx[start:stop], out[start:stop])
-            for x in range(lo, hi):
-                if start <= x < stop:
-                    continue
-                x0, x1 = min(max(xi[x], 0), w - 1), min(max(xi[x] + 1, 0), w - 1)
-                out[x] = np.uint8(np.int32(_lerp(row[x0], row[x1], dx[x])))
+            _clamped_lerps(row, xi, dx, out, lo, start)
+            _clamped_lerps(row, xi, dx, out, stop, hi)
 
 @_jit
 def _bilinear_run(top, bottom, wx, wy, out):
@@ -192,20 +197,12 @@ def _bilinear_run(top, bottom, wx, wy, out):
         out[i] = np.uint8(np.int32(v1 + (v2 - v1) * wy[i]))
 
 @_jit
-def _vertical_run(top, bottom, wy, out):
-    """`_bilinear_run` where the horizontal weight is 0 (columns map to themselves: shear_y):
-    Pillow's horizontal lerps return their first taps exactly, leaving one vertical lerp."""
-    for i in range(out.size):
-        out[i] = np.uint8(np.int32(_lerp(top[i], bottom[i], wy[i])))
-
-@_jit
 def _affine_general(src, dst, a, fill):
     """Pillow's bilinear affine transform for any matrix (see `_affine`). Each output row is
     cut into runs of pixels that sample one input row pair at a constant column offset
     (rotations by a few degrees: runs of several pixels); a run whose taps are all inside
     the image is one contiguous, vectorized loop, the rest (clamped edges) go pixel by pixel."""
     channels, h, w = src.shape
-    columns = a[0] == 1.0 and a[1] == 0.0 and a[2] == 0.0  # xin = x + 0.5 exactly: dx = 0, shift 0
     xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
     dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
     inside = np.empty(w, np.bool_)
@@ -283,7 +280,7 @@ def _grey(src, out):
 @_jit
 def _smooth(src, out):
     """ImageFilter.SMOOTH ((1 1 1; 1 5 1; 1 1 1) / 13, rounded), the border copied."""
-    out[:] = src
+    _copy(_flat(src), _flat(out))
     channels, h, w = src.shape
     for c in range(channels):
         for y in range(1, h - 1):
@@ -315,7 +312,7 @@ def _step(code, value, matrix, src, dst, scratch, lut, fill):
         return
     if code == COLOR:
         if src.shape[0] == 1:
-            dst[:] = src
+            _copy(_flat(src), _flat(dst))
             return
         _grey(src, scratch)
     elif code == CONTRAST:
@@ -323,9 +320,9 @@ def _step(code, value, matrix, src, dst, scratch, lut, fill):
         total = 0
         for v in _flat(scratch[0]):
             total += v
-        scratch[:] = np.uint8(int(total / scratch[0].size + 0.5))
+        _fill(_flat(scratch), np.uint8(int(total / scratch[0].size + 0.5)))
     elif code == BRIGHTNESS:
-        scratch[:] = 0
+        _fill(_flat(scratch), np.uint8(0))
     else:
         _smooth(src, scratch)
     _blend(scratch, src, dst, value)
@@ -354,7 +351,7 @@ def mix_rows(images, sources, codes, values, matrices, chain_weights, skip_weigh
             # ping-pong between the chain's buffer and the spare one, ending in the chain's
             buffers = (chains[k], spare) if steps % 2 == 1 else (spare, chains[k])
             if steps == 0:
-                chains[k] = clean
+                _copy(_flat(clean), _flat(chains[k]))
             source = clean
             for d in range(steps):
                 target = buffers[d % 2]
