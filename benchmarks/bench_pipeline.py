@@ -8,11 +8,12 @@ times on one core, in this process, in alternating rounds:
 - + crop: RandomResizedCrop(224) and a horizontal flip (the ImageNet recipe);
 - per-image AugMix: the official training script's data set, one image at a time
   (`AugMixDataset` with JSD: the clean image and two AugMix views, each a
-  normalized float32 tensor), the loop every DataLoader worker runs;
+  normalized float32 tensor), collated into batches: the loop every DataLoader
+  worker runs;
 - batched AugMix: the same decode and crop per image, then one `BatchAugMix.jsd_views`
   per batch (what `AugMixDataset(batched=True)` runs in each worker), normalized in
   the kernel;
-- timm's `augmix-m3-w3` transform with the same crop, where timm is installed.
+- timm's `augmix-m3-w3` transform with the same crop and collation, where timm is installed.
 
 Prints a table (images per second and milliseconds per image of each stage), names
 the stage that bounds each pipeline, and converts the rates into CPU cores per GPU for
@@ -36,6 +37,7 @@ from typing import Callable
 import numpy as np
 import torch
 from PIL import Image
+from torch.utils.data import default_collate
 
 from augmix import BatchAugMix
 from augmix._util.atomic import atomic_write
@@ -138,13 +140,20 @@ def measure(paths: list[Path], size: int, batch_size: int, seconds: float) -> di
         engine.jsd_views(nhwc_to_nchw(torch.from_numpy(np.stack(images))))
         return batch_size
 
+    def collated(item: Callable[[int], object]) -> Callable[[int], int]:
+        """A batch of items collated into tensors, as a DataLoader worker makes it."""
+        def step(i: int) -> int:
+            default_collate([item((i * batch_size + j) % n) for j in range(batch_size)])
+            return batch_size
+        return step
+
     rates = {"decode": _rate(lambda i: (decoded[i % n], 1)[1], seconds),
              "decode_crop": _rate(lambda i: (cropped[i % n], 1)[1], seconds),
-             "per_image_augmix": _rate(lambda i: (per_image[i % n], 1)[1], seconds),
+             "per_image_augmix": _rate(collated(lambda i: per_image[i]), seconds),
              "batched_augmix": _rate(batched, seconds)}
     timm_views, note = _timm_transform(size)
     if timm_views is not None:
-        rates["timm_augmix"] = _rate(lambda i: (timm_views(cropped[i % n][0]), 1)[1], seconds)
+        rates["timm_augmix"] = _rate(collated(lambda i: timm_views(cropped[i][0])), seconds)
     return {"rates": rates, "timm": note if timm_views is not None else None,
             "timm_skipped": None if timm_views is not None else note}
 

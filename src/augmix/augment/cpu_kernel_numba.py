@@ -136,6 +136,12 @@ def _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside):
         inside[x] = ok
 
 @_jit
+def _coordinate_rows(w):
+    """The buffers `_sample_coordinates` fills for a row of w pixels."""
+    return (np.empty(w, np.int64), np.empty(w, np.int64), np.empty(w, np.float64), np.empty(w, np.float64),
+            np.empty(w, np.bool_))
+
+@_jit
 def _lerp(first, second, weight):
     """Pillow's BILINEAR step in double: first + (second - first) * weight."""
     return np.float64(first) + (np.float64(second) - np.float64(first)) * weight
@@ -162,9 +168,7 @@ def _affine_rows(src, dst, a, fill):
     a constant offset (shear_x: xi = x + K), the taps are contiguous and the lerp vectorizes;
     other pixels (clamped edges, rare rows where rounding moves K) take the exact scalar path."""
     channels, h, w = src.shape
-    xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
-    dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
-    inside = np.empty(w, np.bool_)
+    xi, yi, dx, dy, inside = _coordinate_rows(w)
     for y in range(h):
         _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside)
         lo, hi = 0, w  # xin grows with x, so the inside pixels are one run
@@ -203,9 +207,7 @@ def _affine_general(src, dst, a, fill):
     (rotations by a few degrees: runs of several pixels); a run whose taps are all inside
     the image is one contiguous, vectorized loop, the rest (clamped edges) go pixel by pixel."""
     channels, h, w = src.shape
-    xi, yi = np.empty(w, np.int64), np.empty(w, np.int64)
-    dx, dy = np.empty(w, np.float64), np.empty(w, np.float64)
-    inside = np.empty(w, np.bool_)
+    xi, yi, dx, dy, inside = _coordinate_rows(w)
     for y in range(h):
         _sample_coordinates(a, y, w, h, xi, yi, dx, dy, inside)
         x = 0

@@ -1,8 +1,9 @@
 """AugMix views per second (what `augmix bench` measures): per-image path against the batched engine.
 
 (p) the per-image PIL loop on one core: `AugMixDataset` items taken one after
-another in this process, as the official training script's data set produces
-them (the figure a user measures per core); (a) the same per-image path in a
+another in this process and collated into batches, which is what every
+DataLoader worker of the official training script runs (the figure a user
+measures per core); (a) the same per-image path in a
 DataLoader with N workers; (b) `BatchAugMix` in this process with N threads,
 on the same decoded uint8 images (on the CPU its compiled kernel), and (k) with
 one thread; with `--tensor-ops`, also (c) the engine forced onto its tensor ops
@@ -22,7 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from augmix._util.convert import nhwc_to_nchw
 from augmix.augment.batch import BatchAugMix
@@ -43,18 +44,21 @@ class _Images(Dataset):
         return self.images[index], 0
 
 
-def per_image_loop_views_per_second(images: list[Image.Image], seconds: float) -> float:
-    """(p): AugMixDataset items (clean, aug1, aug2) in a plain loop on one core, as the
-    official training script's data set makes them."""
+def per_image_loop_views_per_second(images: list, batch_size: int, seconds: float) -> float:
+    """(p): what each DataLoader worker of the official training script runs, on one core:
+    AugMixDataset items (clean, aug1, aug2) one after another, collated into a batch."""
     dataset = AugMixDataset(images, jsd=True, seed=0)
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
+
+    def batch(first: int) -> None:
+        default_collate([dataset[(first + i) % len(dataset)] for i in range(batch_size)])
     try:
         dataset[0]  # warm up
         views, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            dataset[views // 2 % len(dataset)]
-            views += 2
+            batch(views // 2)
+            views += 2 * batch_size
         return views / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(previous)
@@ -113,7 +117,7 @@ def run_benchmark(sizes: list[int], workers: int, batch_size: int, seconds: floa
         rows = []
         for round_index in range(rounds):
             load_before = os.getloadavg()
-            p = per_image_loop_views_per_second(pictures, seconds)
+            p = per_image_loop_views_per_second(pictures, batch_size, seconds)
             a = per_image_views_per_second(arrays, workers, batch_size, seconds)
             b = batched_views_per_second(tensor, workers, batch_size, seconds, device)
             k = b if workers == 1 or device != "cpu" else batched_views_per_second(
