@@ -22,6 +22,22 @@ def test_bench_writes_both_paths_and_the_load(tmp_path, capsys):
     assert "(b)/(a)" in capsys.readouterr().out
 
 
+def test_bench_measures_the_per_image_loop_and_the_kernel_per_core(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--sizes", "16", "--seconds", "0.2", "--rounds", "1", "--workers", "2",
+                 "--batch-size", "8", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())["results"]["16px"]
+    row = result["rounds"][0]
+    assert row["per_image_loop"] > 0 and row["kernel_one_thread"] > 0
+    assert abs(row["kernel_vs_loop"] - row["kernel_one_thread"] / row["per_image_loop"]) < 1e-9
+    per_core = result["per_core_median"]
+    assert per_core["per_image"] == result["per_image_median"] / 2
+    assert per_core["batched"] == result["batched_median"] / 2
+    assert per_core["kernel"] == result["kernel_one_thread_median"]
+    assert result["kernel_vs_loop"] == result["kernel_one_thread_median"] / result["per_image_loop_median"]
+    assert "(k)/(p)" in capsys.readouterr().out
+
+
 def test_bench_measures_the_tensor_ops_on_request(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--sizes", "16", "--seconds", "0.2", "--rounds", "1", "--workers", "1",

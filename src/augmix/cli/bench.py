@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="N: DataLoader workers for (a) and torch threads for (b) (default: CPU count)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating (a)/(b) rounds per size")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of every measurement per size")
     parser.add_argument("--device", default="cpu", help="device of the batched engine (cpu, cuda)")
     parser.add_argument("--tensor-ops", action="store_true",
                         help="also measure (c): the engine on its tensor ops instead of the CPU kernel")
@@ -44,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     validate.out_file(args.out)
     results = run_benchmark(args.sizes, args.workers, args.batch_size, args.seconds, args.rounds, args.device,
                             tensor_ops=args.tensor_ops, log=print)
-    record = {"benchmark": "AugMix JSD views per second: (a) per-image AugMixDataset in a DataLoader "
-                           "with N workers, (b) BatchAugMix with N threads"
+    record = {"benchmark": "AugMix JSD views per second: (p) the per-image PIL loop on one core, (a) per-image "
+                           "AugMixDataset in a DataLoader with N workers, (b) BatchAugMix with N threads, "
+                           "(k) BatchAugMix with one thread"
                            + (", (c) BatchAugMix on its tensor ops" if args.tensor_ops else ""),
               "n": args.workers, "batch_size": args.batch_size, "seconds": args.seconds,
               "device": args.device, "results": results, "cpu_count": os.cpu_count(),
