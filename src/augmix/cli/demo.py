@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     validate.out_folder(args.out)
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_subset,
-                "test_subset": args.test_subset, "model": args.model, "workers": args.workers, "seed": args.seed}
+                "test_subset": args.test_subset, "model": args.model, "workers": args.workers,
+                "seed": args.seed}
     print(f"augmix demo: Standard vs AugMix+JSD, {settings['model']}, {settings['epochs']} epochs on "
           f"{settings['train_subset']} synthetic images; evaluated on {args.test_subset} test images, "
           f"clean and under 15 corruptions x 5 severities -> {args.out}")
