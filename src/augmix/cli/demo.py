@@ -3,19 +3,23 @@
 On the embedded synthetic set, train a Standard model and an AugMix+JSD model with the
 same architecture, budget and seed; corrupt the synthetic test set once with the 15
 benchmark corruptions at 5 severities (CIFAR-10-C parameters); evaluate both; print the
-comparison and write the report. Sized to finish in minutes on two cores, so the models
-are small and briefly trained: the numbers show the pipeline and the method's direction,
-not the paper's scale (for that, `augmix compare` with a CIFAR recipe).
+comparison and write the report. Sized to finish in about five minutes on two cores: a
+small Wide ResNet trained long enough to learn the task (the paper's recipe otherwise:
+SGD Nesterov, cosine learning rate, weight decay 5e-4, AugMix severity 3, width 3, JSD
+weight 12), so the comparison shows the paper's effect at a small scale.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 from pathlib import Path
 
-# The demo's budget: chosen for run time on a 2-core CPU, identical for both methods.
-DEMO_SETTINGS = {"data": "synthetic", "model": "wrn-10-1", "train_subset": 5000, "test_subset": 500,
-                 "epochs": 5, "batch_size": 128, "eval_batch_size": 500, "workers": 2, "seed": 1}
+# The demo's budget, identical for both methods: about five minutes on a 2-core CPU, enough
+# for Standard to learn the synthetic task (under 25% clean error on seeds 1-3).
+DEMO_SETTINGS = {"data": "synthetic", "model": "wrn-10-1", "train_subset": 3000, "test_subset": 1000,
+                 "epochs": 14, "batch_size": 64, "eval_batch_size": 500, "workers": 2, "seed": 1}
 # Stability (-P): generated perturbation sequences of the first test images (few: each is 31 frames).
 DEMO_STABILITY_SUBSET = 100
 
@@ -34,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_old_spelling(parser, "--eval-limit", "test_subset", type=int)
     parser.add_argument("--model", default=DEMO_SETTINGS["model"])
     parser.add_argument("--workers", type=int, default=DEMO_SETTINGS["workers"])
+    parser.add_argument("--seed", type=int, default=DEMO_SETTINGS["seed"],
+                        help="seed of the training runs (data order, initialization, augmentation)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -42,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from augmix.evaluation.compare import compare, comparison_table
 
     validate.out_folder(args.out)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_subset,
-                "test_subset": args.test_subset, "model": args.model, "workers": args.workers}
+                "test_subset": args.test_subset, "model": args.model, "workers": args.workers,
+                "seed": args.seed}
     print(f"augmix demo: Standard vs AugMix+JSD, {settings['model']}, {settings['epochs']} epochs on "
           f"{settings['train_subset']} synthetic images; evaluated on {args.test_subset} test images, "
           f"clean and under 15 corruptions x 5 severities -> {args.out}")
@@ -57,10 +64,19 @@ def run(args: argparse.Namespace) -> int:
     standard, augmix = (r.summary.get("mean_corruption_error") for r in records)
     if standard and augmix is not None:
         change = 100 * (augmix - standard) / standard
+        calibration = [100 * (r.summary.get("mean_rms_calibration_error_corrupted") or 0) for r in records]
         print(f"\nAugMix+JSD changes the mean corruption error by {change:+.1f}% (relative) and the "
-              f"clean error by {100 * (records[1].clean['error'] - records[0].clean['error']):+.2f} points.")
+              f"clean error by {100 * (records[1].clean['error'] - records[0].clean['error']):+.2f} points;\n"
+              f"under corruption its RMS calibration error is {calibration[1]:.1f}% (Standard "
+              f"{calibration[0]:.1f}%). The paper (CIFAR-10-C, WRN-40-2): 26.9% -> 11.2% mean "
+              f"corruption error.")
     print(stability_line(records))
-    print(f"report: {args.out / 'report' / 'report.md'}  ({time.perf_counter() - start:.0f} s in all)")
+    wall = time.perf_counter() - start
+    trained = [r.meta.get("train_wall_time_s") or 0.0 for r in records]
+    print(f"report: {args.out / 'report' / 'report.md'}")
+    print(f"time: {wall:.0f} s in all (training {trained[0]:.0f} s Standard, {trained[1]:.0f} s AugMix+JSD; "
+          f"{wall - sum(trained):.0f} s data, per-epoch tests, corrupting, stability, evaluation, report); "
+          f"CPU time {_cpu_seconds() - cpu_start:.0f} s on {os.cpu_count()} cores")
     return 0
 
 
@@ -71,3 +87,9 @@ def stability_line(records) -> str:
         return "Stability: not measured."
     return (f"Mean flip probability over the 10 perturbation sequences: {100 * standard:.2f}% (Standard) vs "
             f"{100 * augmix:.2f}% (AugMix+JSD), lower is more stable.")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (DataLoader workers, corruption pool)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

@@ -1,6 +1,6 @@
 """The embedded default data set: procedural 32x32 shapes on textured backgrounds.
 
-Ten shape classes, each drawn with a random pose (rotation, scale, position),
+Ten shape classes, each drawn with a random pose (tilt, scale, position),
 colour, background texture and lighting gradient, anti-aliased by 2x2
 supersampling. Deterministic from a seed, about 10,000 images a second, and
 natural enough that noise, blur and weather corruptions hurt a model trained
@@ -18,6 +18,13 @@ from augmix.data.arrays import ArrayImageDataset
 CLASSES = ("disk", "ring", "square", "triangle", "cross", "star", "crescent",
            "bars", "ell", "dumbbell")
 _SPLITS = {"train": 0, "test": 1}
+# The pose and clutter ranges: objects fill most of the frame, stand upright within a tilt
+# (radians), sit near the centre (fraction of the half-width), on a background texture of
+# moderate strength; a small CNN learns the classes in tens of thousands of images.
+_TILT = 0.5
+_SCALE = (0.6, 0.9)
+_SHIFT = 0.2
+_CLUTTER = (0.1, 0.35)
 
 
 def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -83,9 +90,9 @@ def _render(rng: np.random.Generator, n: int, size: int) -> tuple[np.ndarray, np
     y, x = np.meshgrid(grid, grid, indexing="ij")
 
     # Pose: rotation, scale, centre offset per image.
-    theta = rng.uniform(0, 2 * np.pi, n).astype(np.float32)[:, None, None]
-    scale = rng.uniform(0.45, 0.85, n).astype(np.float32)[:, None, None]
-    shift = rng.uniform(-0.25, 0.25, (2, n)).astype(np.float32)[:, :, None, None]
+    theta = rng.uniform(-_TILT, _TILT, n).astype(np.float32)[:, None, None]
+    scale = rng.uniform(*_SCALE, n).astype(np.float32)[:, None, None]
+    shift = rng.uniform(-_SHIFT, _SHIFT, (2, n)).astype(np.float32)[:, :, None, None]
     xs, ys = (x - shift[0]) / scale, (y - shift[1]) / scale
     u = np.cos(theta) * xs + np.sin(theta) * ys
     v = -np.sin(theta) * xs + np.cos(theta) * ys
@@ -100,7 +107,7 @@ def _render(rng: np.random.Generator, n: int, size: int) -> tuple[np.ndarray, np
     fg = _hsv_to_rgb(fg_hue, rng.uniform(0.4, 1.0, n), rng.uniform(0.5, 1.0, n)).astype(np.float32)
     bg = _hsv_to_rgb(bg_hue, rng.uniform(0.2, 0.8, n), rng.uniform(0.25, 0.9, n)).astype(np.float32)
     texture = _smooth_noise(rng, n, 6, hi) - 0.5
-    strength = rng.uniform(0.2, 0.6, n).astype(np.float32)[:, None, None, None]
+    strength = rng.uniform(*_CLUTTER, n).astype(np.float32)[:, None, None, None]
     background = bg[:, None, None, :] + strength * texture
     foreground = fg[:, None, None, :] + 0.15 * (_smooth_noise(rng, n, 12, hi) - 0.5)
     image = mask[..., None] * foreground + (1 - mask[..., None]) * background
