@@ -18,6 +18,15 @@ def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
 
 
+@pytest.fixture(autouse=True)
+def augmix_logger_enabled():
+    """The "augmix" logger on, as the CLI keeps it: a logging.config call made by a library in an
+    earlier test (disable_existing_loggers) must not silence the status-message tests."""
+    import logging
+
+    logging.getLogger("augmix").disabled = False
+
+
 def pytest_collection_modifyitems(config, items):
     import torch
 

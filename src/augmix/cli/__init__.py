@@ -72,6 +72,7 @@ class _StderrHandler(logging.StreamHandler):
 def _show_status_messages() -> None:
     """The library's status messages (logger "augmix", e.g. a first-use compile) on stderr."""
     logger = logging.getLogger("augmix")
+    logger.disabled = False  # a library's logging.config call (disable_existing_loggers) may have switched it off
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("augmix: %(message)s"))
