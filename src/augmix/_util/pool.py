@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Iterable, Iterator
 
 _BUSY = threading.Lock()  # held by a worker process while it runs a task
 
@@ -47,3 +49,19 @@ class WorkerPool(ProcessPoolExecutor):
 
     def submit(self, fn, /, *args, **kwargs):  # map() submits through here too
         return super().submit(_Guarded(fn), *args, **kwargs)
+
+
+def bounded_map(pool: Executor | None, fn, arguments: Iterable[tuple], ahead: int) -> Iterator:
+    """fn(*args) for every tuple of `arguments`, in order: in `pool` with at most `ahead` calls
+    submitted but not yet taken (memory stays bounded when the consumer is slower), or in this
+    process when `pool` is None."""
+    if pool is None:
+        yield from (fn(*args) for args in arguments)
+        return
+    pending: deque = deque()
+    for args in arguments:
+        pending.append(pool.submit(fn, *args))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

@@ -154,17 +154,21 @@ TABLES: Mapping[str, SeverityTable] = MappingProxyType({
     "inception": SeverityTable("inception", 299, MappingProxyType(_INCEPTION), frost_scale=1.0,
                                fog_mapsize=512),
 })
-_BY_SIZE = {table.size: table for table in TABLES.values()}
+def pick_table(table, tables: Mapping[str, Any], table_type: type):
+    """`table` itself when it is a `table_type`, the one of `tables` it names, or the one for
+    the image side it gives (an int); a ValueError naming the choices otherwise."""
+    if isinstance(table, table_type):
+        return table
+    if isinstance(table, str) and table in tables:
+        return tables[table]
+    by_size = {t.size: t for t in tables.values()}
+    if isinstance(table, int) and not isinstance(table, bool) and table in by_size:
+        return by_size[table]
+    raise ValueError(f"table must be one of {', '.join(tables)} or an image side of "
+                     f"{', '.join(map(str, by_size))}, got {table!r}")
 
 
 def get_table(table: str | int | SeverityTable) -> SeverityTable:
     """The severity table named `cifar`/`tiny`/`imagenet`/`inception`, or the one for a side of 32/64/224/299."""
-    if isinstance(table, SeverityTable):
-        return table
-    if isinstance(table, str) and table in TABLES:
-        return TABLES[table]
-    if isinstance(table, int) and not isinstance(table, bool) and table in _BY_SIZE:
-        return _BY_SIZE[table]
-    raise ValueError(f"table must be one of {', '.join(TABLES)} or an image side of "
-                     f"{', '.join(map(str, _BY_SIZE))}, got {table!r}")
+    return pick_table(table, TABLES, SeverityTable)
 

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import shutil
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -33,7 +32,7 @@ from tqdm.auto import tqdm
 from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
-from augmix._util.pool import WorkerPool
+from augmix._util.pool import WorkerPool, bounded_map
 from augmix.corruptions.core import corrupt, image_rng
 from augmix.corruptions.names import ALL_CORRUPTIONS, RANDOM_CORRUPTIONS, SEVERITIES, check_name, check_severity
 from augmix.corruptions.sizes import MIN_SIDE, table_for_shape
@@ -166,18 +165,7 @@ def corrupted_sets(images: np.ndarray, names: Sequence[str], severities: Sequenc
         yield from _cells(tasks, results)
         return
     with WorkerPool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-        yield from _cells(tasks, _bounded_map(pool, _corrupt_task, tasks, ahead=2 * workers))
-
-
-def _bounded_map(pool: WorkerPool, fn, tasks: list[Task], ahead: int) -> Iterator:
-    """pool.map's results in order, with at most `ahead` tasks submitted but not yet taken."""
-    pending: deque = deque()
-    for task in tasks:
-        pending.append(pool.submit(fn, task))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+        yield from _cells(tasks, bounded_map(pool, _corrupt_task, ((t,) for t in tasks), ahead=2 * workers))
 
 
 def _cells(tasks: list[Task], blocks: Iterator[np.ndarray]) -> Iterator[tuple[str, int, np.ndarray]]:

@@ -16,10 +16,9 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections import deque
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -27,7 +26,7 @@ from tqdm.auto import tqdm
 
 from augmix._util.atomic import atomic_write
 from augmix._util.lock import folder_lock
-from augmix._util.pool import WorkerPool
+from augmix._util.pool import WorkerPool, bounded_map
 from augmix.data.corrupted import _read_npy
 from augmix.data.folder import read_rgb, scan_tree
 from augmix.data.generate import _check_meta, _npy_complete, _output_names, _remove_leftovers
@@ -65,20 +64,6 @@ def perturb_block(images: np.ndarray, name: str, start: int, *, seed: int, table
 
     return np.stack([perturb_sequence(image, name, sequence_rng(seed, name, start + i), table=table, crop=crop)
                      for i, image in enumerate(images)])
-
-
-def _ordered(pool: Executor | None, fn: Callable, tasks: Iterable[tuple], window: int) -> Iterator:
-    """fn(*task) for every task, in order, at most `window` tasks ahead (bounded memory)."""
-    if pool is None:
-        yield from (fn(*task) for task in tasks)
-        return
-    pending: deque = deque()
-    for task in tasks:
-        pending.append(pool.submit(fn, *task))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 @contextlib.contextmanager
@@ -127,7 +112,7 @@ def write_perturbations(images: np.ndarray, out_dir: str | os.PathLike, names: S
                 with atomic_write(out / f"{name}.npy") as f:
                     np.lib.format.write_array_header_1_0(
                         f, {"descr": "|u1", "fortran_order": False, "shape": shape})
-                    for block in _ordered(pool, fn, tasks, 2 * workers):
+                    for block in bounded_map(pool, fn, tasks, 2 * workers):
                         f.write(np.ascontiguousarray(block).tobytes())
                         bar.update(len(block))
     return out
@@ -333,7 +318,7 @@ def write_imagenet_p(folder: str | os.PathLike, out: str | os.PathLike, *, names
         job = _VideoJob(paths, out, resize, crop, int(seed), table.name, files)
         with _pool(workers) as pool, tqdm(total=len(tasks), unit="video", desc="perturb",
                                           disable=not progress or not tasks) as bar:
-            for _ in _ordered(pool, job, tasks, 2 * workers):
+            for _ in bounded_map(pool, job, tasks, 2 * workers):
                 bar.update()
     return out
 

@@ -17,11 +17,8 @@ import numpy as np
 # corruption error or mCE, robustness#36) and the severities: defined once, in augmix.corruptions.
 from augmix.corruptions.names import CORRUPTIONS, EXTRA_CORRUPTIONS, SEVERITIES
 
-# ImageNet-P test perturbations averaged by mFR and mT5D.
-P_PERTURBATIONS: tuple[str, ...] = (
-    "gaussian_noise", "shot_noise", "motion_blur", "zoom_blur", "snow",
-    "brightness", "translate", "rotate", "tilt", "scale",
-)
+# The -P test perturbations averaged by mFR and mT5D: defined once, in augmix.perturbations.
+from augmix.perturbations.names import PERTURBATIONS as P_PERTURBATIONS
 
 # Torchvision AlexNet top-1 error on ImageNet-C per severity 1..5 (full 50 000 images per cell).
 ALEXNET_ERRORS_BY_SEVERITY: dict[str, tuple[float, float, float, float, float]] = {

@@ -15,7 +15,6 @@ torchvision's AlexNet (when installed) and cached.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
@@ -32,6 +31,7 @@ from tqdm.auto import tqdm
 
 from augmix._util import validate
 from augmix._util.atomic import atomic_write
+from augmix._util.choice import check_choice
 from augmix.evaluation import metrics
 from augmix.evaluation.evaluator import model_input, per_channel
 from augmix.perturbations import PERTURBATIONS, VALIDATION_PERTURBATIONS
@@ -54,10 +54,7 @@ def check_names(names: Sequence[str] | None) -> list[str]:
     known = PERTURBATIONS + VALIDATION_PERTURBATIONS
     chosen = list(names) if names else list(PERTURBATIONS)
     for name in chosen:
-        if name not in known:
-            near = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(known)}"
-            raise ValueError(f"unknown perturbation {name!r}{hint}")
+        check_choice(name, known, "perturbation")
     return chosen
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from augmix.corruptions.tables import pick_table
+
 FRAMES = 31  # every sequence but CIFAR motion blur (21) and translate (16, 31, 41)
 _SNOW_ANGLES = tuple(i * 4 - 150 for i in range(FRAMES))
 
@@ -101,14 +103,7 @@ _BY_SIZE = {table.size: table for table in TABLES.values()}
 
 def get_table(table: str | int | PerturbationTable) -> PerturbationTable:
     """The table named `cifar`/`tiny`/`imagenet`, or the one for an image side of 32/64/224."""
-    if isinstance(table, PerturbationTable):
-        return table
-    if isinstance(table, str) and table in TABLES:
-        return TABLES[table]
-    if isinstance(table, int) and not isinstance(table, bool) and table in _BY_SIZE:
-        return _BY_SIZE[table]
-    raise ValueError(f"table must be one of {', '.join(TABLES)} or an image side of "
-                     f"{', '.join(map(str, _BY_SIZE))}, got {table!r}")
+    return pick_table(table, TABLES, PerturbationTable)
 
 
 def table_for_shape(height: int, width: int) -> PerturbationTable:
