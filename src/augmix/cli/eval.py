@@ -5,7 +5,7 @@ import torch
 
 from augmix._util import validate
 from augmix.cli import add_old_spelling, flag
-from augmix.evaluation.evaluator import evaluate
+from augmix.evaluation.evaluator import BATCH_SIZE, evaluate
 from augmix.evaluation.results import ResultsRecord
 
 
@@ -94,7 +94,8 @@ def add_arguments(parser) -> None:
                         help="processes generating the corruptions on the fly (default: all cores)")
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip md5 checks of CIFAR / CIFAR-C files (re-encoded copies)")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help="images per forward pass (default: %(default)s)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--name", default=None, help="run name in reports (default: the run folder's)")
     parser.add_argument("--out", default=None,

@@ -24,6 +24,11 @@ from augmix.evaluation.results import ResultsRecord
 
 CorruptedSets = Iterable[tuple[str, int, np.ndarray, np.ndarray]]
 
+# Images per forward pass. On a CPU larger batches are slower: activations over 32 MB are
+# mapped and unmapped by the allocator at every pass (WRN-16-2 on 32 px images: 735
+# images/s at 128, 523 at 256, on 2 cores).
+BATCH_SIZE = 128
+
 
 @dataclass
 class Throughput:
@@ -101,6 +106,16 @@ def model_input(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor,
     return normalize(to_unit_float(nhwc_to_nchw(batch)), mean.to(device), std.to(device))
 
 
+def prepare(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """`model` in eval mode and, on a CPU, with its 4-D weights in channels-last memory
+    format (the same values; oneDNN's convolutions run about 1.5 times faster that way, and
+    the input batches are channels-last already). Changes `model` in place."""
+    model.eval()
+    if device.type == "cpu":
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
 def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch.Tensor,
              device: torch.device, timer: Throughput) -> Iterator[torch.Tensor]:
     for start in range(0, len(images), batch_size):
@@ -112,7 +127,7 @@ def _batches(images: np.ndarray, batch_size: int, mean: torch.Tensor, std: torch
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
-            mean: Sequence[float], std: Sequence[float], batch_size: int = 256,
+            mean: Sequence[float], std: Sequence[float], batch_size: int = BATCH_SIZE,
             device: str | torch.device = "cpu", timer: Throughput | None = None) -> Predictions:
     """Softmax probabilities of `model` on uint8 (N, H, W, C) `images`.
 
@@ -130,7 +145,7 @@ def predict(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, *,
     device = validate.device(device)
     mean_t, std_t = (v.to(device) for v in per_channel(mean, std, images.shape[-1]))
     timer = timer if timer is not None else Throughput()
-    model.eval()
+    prepare(model, device)
     outputs = []
     for batch in _batches(images, batch_size, mean_t, std_t, device, timer):
         t0 = time.perf_counter()
@@ -150,7 +165,7 @@ def _cell_metrics(pred: Predictions) -> dict[str, float]:
 
 def evaluate(model: torch.nn.Module, clean_images: np.ndarray, clean_labels: np.ndarray,
              corrupted: CorruptedSets, *, name: str, dataset: str, mean: Sequence[float],
-             std: Sequence[float], batch_size: int = 256, device: str | torch.device = "cpu",
+             std: Sequence[float], batch_size: int = BATCH_SIZE, device: str | torch.device = "cpu",
              total_sets: int | None = None, meta: dict | None = None,
              progress: bool = True) -> ResultsRecord:
     """Evaluate on the clean set and every (corruption, severity, images, labels) set.

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from torch import nn
 
+from augmix.evaluation.evaluator import BATCH_SIZE
 from augmix.evaluation.results import ResultsRecord
 
 SEVERITIES = (1, 2, 3, 4, 5)
@@ -25,7 +26,7 @@ def evaluate(model: nn.Module, data: str | tuple = "cifar10",
              corruptions: Sequence[str] | None = None, extra: bool = False,
              severities: Sequence[int] = SEVERITIES, seed: int = 0, workers: int | None = None,
              corrupted_subset: int | None = None, verify: bool = True, eval_transform: str = "crop",
-             input_size: int | None = None, batch_size: int = 256, device: str = "cpu",
+             input_size: int | None = None, batch_size: int = BATCH_SIZE, device: str = "cpu",
              name: str = "model", meta: dict | None = None, progress: bool = True) -> ResultsRecord:
     """Evaluate `model` on a clean test set and its corrupted copies; returns the record.
 

@@ -33,7 +33,7 @@ from augmix._util import validate
 from augmix._util.atomic import atomic_write
 from augmix._util.choice import check_choice
 from augmix.evaluation import metrics
-from augmix.evaluation.evaluator import model_input, per_channel
+from augmix.evaluation.evaluator import BATCH_SIZE, model_input, per_channel, prepare
 from augmix.perturbations import PERTURBATIONS, VALIDATION_PERTURBATIONS
 
 PerturbedSets = Iterable[tuple[str, np.ndarray]]
@@ -72,7 +72,7 @@ def _check_videos(name: str, videos: Any, difficulty: int) -> None:
 
 @torch.no_grad()
 def sequence_logits(model: torch.nn.Module, videos: np.ndarray, *, mean: Sequence[float],
-                    std: Sequence[float], batch_size: int = 256, device: str | torch.device = "cpu"
+                    std: Sequence[float], batch_size: int = BATCH_SIZE, device: str | torch.device = "cpu"
                     ) -> Iterator[np.ndarray]:
     """Logits (k, T, classes) of successive groups of k videos of uint8 (N, T, H, W, C) `videos`.
 
@@ -80,8 +80,9 @@ def sequence_logits(model: torch.nn.Module, videos: np.ndarray, *, mean: Sequenc
     one group is read at once.
     """
     n, t = videos.shape[:2]
+    device = torch.device(device)
     mean_t, std_t = (v.to(device) for v in per_channel(mean, std, videos.shape[-1]))
-    model.eval()
+    prepare(model, device)
     group = max(1, batch_size // t)
     for start in range(0, n, group):
         frames = np.asarray(videos[start:start + group]).reshape(-1, *videos.shape[2:])
@@ -102,7 +103,7 @@ def sequence_metrics(logits: np.ndarray, name: str, difficulty: int = 1) -> dict
 
 
 def perturbation_stability(model: torch.nn.Module, name: str, videos: np.ndarray, *,
-                           mean: Sequence[float], std: Sequence[float], batch_size: int = 256,
+                           mean: Sequence[float], std: Sequence[float], batch_size: int = BATCH_SIZE,
                            device: str | torch.device = "cpu", difficulty: int = 1,
                            bar: tqdm | None = None) -> dict[str, float]:
     """FP and uT5D of `model` on one perturbation's uint8 (N, T, H, W, C) sequences."""
@@ -126,7 +127,7 @@ def _means(per: Mapping[str, Mapping[str, float]], key: str) -> float | None:
 
 
 def stability(model: torch.nn.Module, sets: PerturbedSets, *, mean: Sequence[float], std: Sequence[float],
-              batch_size: int = 256, device: str | torch.device = "cpu", difficulty: int = 1,
+              batch_size: int = BATCH_SIZE, device: str | torch.device = "cpu", difficulty: int = 1,
               baseline: Mapping[str, Mapping[str, float]] | None = None, baseline_name: str | None = None,
               progress: bool = True, desc: str = "stability") -> dict[str, Any]:
     """The `stability` section of a results record: per perturbation FP and uT5D, their means
@@ -253,7 +254,7 @@ def alexnet_baseline(sets: Sequence[tuple[str, np.ndarray]], key: str, *, batch_
 
 def evaluate_stability(model: torch.nn.Module, sets: PerturbedSets, *, dataset: str,
                        mean: Sequence[float], std: Sequence[float], folder: str | os.PathLike | None = None,
-                       baseline_file: str | os.PathLike | None = None, batch_size: int = 256,
+                       baseline_file: str | os.PathLike | None = None, batch_size: int = BATCH_SIZE,
                        device: str | torch.device = "cpu", difficulty: int = 1, progress: bool = True,
                        desc: str = "stability") -> dict[str, Any]:
     """`stability` with the baseline chosen as the benchmark asks: `baseline_file` when given;
