@@ -47,7 +47,8 @@ def test_demo_trains_both_evaluates_all_cells_and_reports(tmp_path, frost_env, c
 def test_method_names():
     assert method_settings("augmix") == {"method": "augmix", "jsd": True}
     assert method_settings("augmix-no-jsd") == {"method": "augmix", "jsd": False}
-    assert method_settings("cutmix") == {"method": "cutmix", "jsd": False}
+    # Where AugMix runs concerns AugMix only: a comparison may batch it while the others keep theirs.
+    assert method_settings("cutmix") == {"method": "cutmix", "jsd": False, "augment_on": "workers"}
     with pytest.raises(ValueError, match="methods must be among"):
         method_settings("augmax")
 

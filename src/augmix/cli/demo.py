@@ -16,10 +16,14 @@ import resource
 import time
 from pathlib import Path
 
-# The demo's budget, identical for both methods: about five minutes on a 2-core CPU, enough
-# for Standard to learn the synthetic task (under 25% clean error on seeds 1-3).
+# The demo's budget, identical for both methods: about five minutes on a 2-core CPU. Batch 32
+# gives twice the steps of 64 for the same compute, which AugMix+JSD needs to reach Standard's
+# clean error; channels-last runs the convolutions about 1.6 times faster on a CPU; the
+# images are in memory, so the training data are read in the main process (no loader
+# workers competing with the model for the cores) and AugMix runs batched (BatchAugMix).
 DEMO_SETTINGS = {"data": "synthetic", "model": "wrn-10-1", "train_subset": 3000, "test_subset": 1000,
-                 "epochs": 14, "batch_size": 64, "eval_batch_size": 500, "workers": 2, "seed": 1}
+                 "epochs": 24, "batch_size": 32, "eval_batch_size": 200, "channels_last": True,
+                 "augment_on": "device", "workers": 0, "seed": 1}
 # Stability (-P): generated perturbation sequences of the first test images (few: each is 31 frames).
 DEMO_STABILITY_SUBSET = 100
 
@@ -37,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_old_spelling(parser, "--train-size", "train_subset", type=int)
     add_old_spelling(parser, "--eval-limit", "test_subset", type=int)
     parser.add_argument("--model", default=DEMO_SETTINGS["model"])
-    parser.add_argument("--workers", type=int, default=DEMO_SETTINGS["workers"])
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes corrupting the test set (default: all cores)")
     parser.add_argument("--seed", type=int, default=DEMO_SETTINGS["seed"],
                         help="seed of the training runs (data order, initialization, augmentation)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -48,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from augmix.evaluation.compare import compare, comparison_table
 
     validate.out_folder(args.out)
+    validate.optional_integer(args.workers, "--workers", low=0, high=validate.MAX_WORKERS)
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     settings = {**DEMO_SETTINGS, "epochs": args.epochs, "train_subset": args.train_subset,
-                "test_subset": args.test_subset, "model": args.model, "workers": args.workers,
-                "seed": args.seed}
+                "test_subset": args.test_subset, "model": args.model, "seed": args.seed}
     print(f"augmix demo: Standard vs AugMix+JSD, {settings['model']}, {settings['epochs']} epochs on "
           f"{settings['train_subset']} synthetic images; evaluated on {args.test_subset} test images, "
           f"clean and under 15 corruptions x 5 severities -> {args.out}")

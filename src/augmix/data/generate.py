@@ -128,12 +128,13 @@ def _fetch_frost(tasks: list[Task], job: _Job | _FolderJob) -> None:
         frost_paths(job.frost_dir)  # fetched once here, before the workers need the textures
 
 
-def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: str) -> dict[str, str]:
+def _execute(fn, tasks: list[Task], job: _Job | _FolderJob, workers: int, desc: str,
+             progress: bool = True) -> dict[str, str]:
     """Run `fn` on every task (in `workers` processes); the files the tasks skipped, and why."""
     total = sum(t.stop - t.start for t in tasks)
     _fetch_frost(tasks, job)
     skipped: dict[str, str] = {}
-    with tqdm(total=total, unit="img", desc=desc, disable=total == 0) as bar, contextlib.ExitStack() as stack:
+    with tqdm(total=total, unit="img", desc=desc, disable=total == 0 or not progress) as bar, contextlib.ExitStack() as stack:
         if workers <= 1 or len(tasks) <= 1:
             _init_worker(job)
             results = map(fn, tasks)
@@ -204,7 +205,7 @@ def _assemble(out: Path, name: str, severities: Sequence[int], n: int, chunk: in
 def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike, *,
                   names: Sequence[str] = ALL_CORRUPTIONS, severities: Sequence[int] = SEVERITIES,
                   seed: int = 0, table: str | int | SeverityTable | None = None, workers: int = 1,
-                  chunk: int = 500, frost_dir: str | os.PathLike | None = None) -> Path:
+                  chunk: int = 500, frost_dir: str | os.PathLike | None = None, progress: bool = True) -> Path:
     """Write the released CIFAR-C layout for uint8 (N, H, W, 3) `images`; resumes a partial run."""
     names, severities = _check_choice(names, severities)
     if images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] != 3:
@@ -216,12 +217,12 @@ def write_cifar_c(images: np.ndarray, labels: np.ndarray, out: str | os.PathLike
     table = table_for_shape(*images.shape[1:3]) if table is None else get_table(table)
     with folder_lock(out, wait=False, what="a corrupted set"):
         return _write_cifar_c(images, labels, Path(out), names, severities, seed, table, workers, chunk,
-                              frost_dir)
+                              frost_dir, progress)
 
 
 def _write_cifar_c(images: np.ndarray, labels: np.ndarray, out: Path, names: list[str],
                    severities: list[int], seed: int, table: SeverityTable, workers: int, chunk: int,
-                   frost_dir: str | os.PathLike | None) -> Path:
+                   frost_dir: str | os.PathLike | None, progress: bool) -> Path:
     _remove_leftovers(out)
     meta = {"severities": list(severities), "seed": seed, "table": table.name, "images": len(images)}
     _check_meta(out, meta)
@@ -229,7 +230,7 @@ def _write_cifar_c(images: np.ndarray, labels: np.ndarray, out: Path, names: lis
     todo = [name for name in names if not _npy_complete(out / f"{name}.npy", (len(severities) * n,) + images.shape[1:])]
     tasks = [t for t in _tasks(todo, severities, n, chunk) if not _part_path(out, t).exists()]
     job = _Job(images, out, seed, table, None if frost_dir is None else str(frost_dir))
-    _execute(_run_npy_task, tasks, job, workers, "corrupt")
+    _execute(_run_npy_task, tasks, job, workers, "corrupt", progress)
     for name in todo:
         _assemble(out, name, severities, n, chunk, images.shape[1:])
     if (out / PARTS).exists() and not any((out / PARTS).iterdir()):

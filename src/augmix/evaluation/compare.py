@@ -23,13 +23,14 @@ AUGMIX_VARIANTS = {"augmix": True, "augmix-no-jsd": False}
 
 
 def method_settings(method: str) -> dict[str, Any]:
-    """Training-config fields that select `method`."""
+    """Training-config fields that select `method` (where AugMix runs applies to AugMix only:
+    the other methods of a comparison keep their per-image pipeline)."""
     from augmix.train.config import METHOD_NAMES
 
     if method in AUGMIX_VARIANTS:
         return {"method": "augmix", "jsd": AUGMIX_VARIANTS[method]}
     if method in METHOD_NAMES:
-        return {"method": method, "jsd": False}
+        return {"method": method, "jsd": False, "augment_on": "workers"}
     choices = sorted(set(METHOD_NAMES) | set(AUGMIX_VARIANTS))
     raise ValueError(f"methods must be among {choices}, got {method!r}")
 
@@ -58,13 +59,13 @@ def train_or_resume(config, run_dir: Path, progress: bool = True) -> Path:
 
 
 def corrupted_test_set(clean, out: Path, *, names: Sequence[str], severities: Sequence[int],
-                       seed: int, workers: int) -> Path:
+                       seed: int, workers: int, progress: bool = True) -> Path:
     """Write (or complete) the corrupted counterpart of `clean` once, for every method."""
     from augmix.data.generate import write_cifar_c
 
     folder = out / f"{clean.dataset}-C"
     return write_cifar_c(clean.images, clean.labels, folder, names=names, severities=severities,
-                         seed=seed, workers=workers)
+                         seed=seed, workers=workers, progress=progress)
 
 
 def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | None = None,
@@ -131,7 +132,8 @@ def compare(methods: Sequence[str], *, out: str | os.PathLike, recipe: str | Non
     if clean is None:
         clean = clean_test_set(root, dataset, verify=first.verify, limit=test_subset)
     c_folder = Path(corrupted) if corrupted else corrupted_test_set(
-        clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers)
+        clean, out, names=CORRUPTIONS, severities=severities, seed=corruption_seed, workers=workers,
+        progress=progress)
     p_sets = None if perturbations is None else perturbed_sets(
         perturbations, clean, out / f"{dataset}-P", PERTURBATIONS, limit=stability_subset or test_subset,
         seed=corruption_seed, workers=workers, progress=progress)
