@@ -393,3 +393,25 @@ def _official_resnext_keys() -> dict[str, tuple]:
 def test_the_other_official_cifar_layouts_are_ours_as_they_are(arch, official):
     ours = {k: tuple(v.shape) for k, v in create_model(arch, 10).state_dict().items()}
     assert ours == official()
+
+
+def test_cpu_evaluation_runs_the_model_channels_last_with_the_same_predictions():
+    from augmix.evaluation.evaluator import predict
+
+    torch.manual_seed(0)
+    model = create_model("wrn-10-1", num_classes=10).eval()
+    before = copy.deepcopy(model)
+    images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(40) % 10
+    probs = predict(model, images, labels, mean=(0.5,) * 3, std=(0.5,) * 3, batch_size=16).probs
+
+    # The weights are channels-last now, with the same values; the softmax equals a plain
+    # contiguous forward pass of the untouched copy.
+    conv = next(p for p in model.parameters() if p.ndim == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    for a, b in zip(model.state_dict().values(), before.state_dict().values()):
+        assert torch.equal(a, b)
+    x = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.5
+    with torch.no_grad():
+        expected = torch.softmax(before(x.contiguous()), dim=1).double().numpy()
+    assert np.allclose(probs, expected, atol=1e-5)
