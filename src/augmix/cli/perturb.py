@@ -23,8 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "speckle_noise, gaussian_blur, spatter, shear and <noise>_2, <noise>_3")
     add_old_spelling(parser, "--perturbations", "names", nargs="+")
     parser.add_argument("--seed", type=int, default=0, help="base seed of every random draw")
-    parser.add_argument("--table", default=None,
-                        help="CIFAR: parameter table cifar, tiny or imagenet (default: by image size)")
+    parser.add_argument("--table", default=None, type=_table,
+                        help="CIFAR: parameter table cifar, tiny or imagenet, or an image side 32, 64 or 224 "
+                             "(default: by image size)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     parser.add_argument("--test-subset", type=int, default=None, metavar="N",
                         help="perturb only the first N test images")
@@ -40,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _table(text: str) -> str | int:
+    """A table name, or an image side given as digits."""
+    return int(text) if text.isdigit() else text
+
+
 def _check(args: argparse.Namespace) -> None:
     """Every number, name and the output path, before anything is read or written."""
     from augmix.perturbations.names import check_name
@@ -53,7 +59,7 @@ def _check(args: argparse.Namespace) -> None:
     for name in args.names:
         check_name(name)
     if args.table is not None:
-        get_table(int(args.table) if args.table.isdigit() else args.table)
+        get_table(args.table)
     validate.out_folder(args.out)
 
 
@@ -66,9 +72,8 @@ def run(args: argparse.Namespace) -> int:
         from augmix.data.sources import cifar_root
 
         images, _ = load_cifar(cifar_root(args.data_root), train=False, dataset=args.data, verify=args.verify)
-        table = None if args.table is None else int(args.table) if args.table.isdigit() else args.table
         out = write_perturbations(images[:args.test_subset], args.out, names=args.names, seed=args.seed,
-                                  workers=args.workers, progress=not args.quiet, table=table)
+                                  workers=args.workers, progress=not args.quiet, table=args.table)
     else:
         folder = Path(args.data)
         if not folder.is_dir():

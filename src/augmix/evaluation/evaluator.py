@@ -106,12 +106,12 @@ def model_input(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor,
     return normalize(to_unit_float(nhwc_to_nchw(batch)), mean.to(device), std.to(device))
 
 
-def prepare(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+def prepare(model: torch.nn.Module, device: str | torch.device) -> torch.nn.Module:
     """`model` in eval mode and, on a CPU, with its 4-D weights in channels-last memory
     format (the same values; oneDNN's convolutions run about 1.5 times faster that way, and
     the input batches are channels-last already). Changes `model` in place."""
     model.eval()
-    if device.type == "cpu":
+    if torch.device(device).type == "cpu":
         model.to(memory_format=torch.channels_last)
     return model
 

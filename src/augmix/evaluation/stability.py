@@ -80,7 +80,6 @@ def sequence_logits(model: torch.nn.Module, videos: np.ndarray, *, mean: Sequenc
     one group is read at once.
     """
     n, t = videos.shape[:2]
-    device = torch.device(device)
     mean_t, std_t = (v.to(device) for v in per_channel(mean, std, videos.shape[-1]))
     prepare(model, device)
     group = max(1, batch_size // t)
